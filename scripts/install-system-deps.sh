@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests exercise (poppler for PDFs, Tesseract + Japanese data
+# for OCR) when they are missing. Called by `npm test` (pretest) and by .ci/run. Without root
+# or apt-get it says exactly what is missing and fails, so no test silently skips.
+set -euo pipefail
+
+declare -A need=(
+  [pdftotext]=poppler-utils
+  [pdftoppm]=poppler-utils
+  [pdfinfo]=poppler-utils
+  [tesseract]=tesseract-ocr
+)
+missing=()
+for cmd in "${!need[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+# Data packages have no command: check their files.
+[ -d /usr/share/poppler/cMap ] || missing+=(poppler-data)
+if command -v tesseract >/dev/null 2>&1; then
+  tesseract --list-langs 2>/dev/null | grep -qx jpn || missing+=(tesseract-ocr-jpn)
+else
+  missing+=(tesseract-ocr-jpn)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+echo "install-system-deps: missing Debian packages: ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-system-deps: run as root on Debian/Ubuntu: apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-system-deps: installed ${missing[*]}" >&2

@@ -1,0 +1,31 @@
+import { Command, CommanderError } from 'commander';
+import { registerIngest } from './ingest.js';
+import { registerRun } from './run.js';
+import { registerSearch } from './search.js';
+import { registerStatus } from './status.js';
+import { ExitCodes, reportError } from './context.js';
+
+const program = new Command()
+  .name('filesearch')
+  .description('Turns files landing in object storage into a searchable index, through a durable queue.\n' +
+    'With no AWS settings it runs embedded: a SQLite queue, local folders as buckets and a SQLite index under ./.filesearch.')
+  .option('-c, --config <file>', 'JSON config file (keys are the environment variable names)')
+  .option('--home <dir>', 'state directory for embedded mode (FILESEARCH_HOME, default ./.filesearch)')
+  .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (LOG_LEVEL)')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerIngest(program);
+registerRun(program);
+registerSearch(program);
+registerStatus(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? ExitCodes.Ok : ExitCodes.Usage;
+  } else {
+    process.exitCode = reportError(err);
+  }
+}

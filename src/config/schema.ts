@@ -1,0 +1,78 @@
+import os from 'node:os';
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Keys are the seeds' environment variable names (SPEC §5), so
+ * the same names work in the environment, in a config file and in error messages. Defaults
+ * are the seeds' production values where they gave one.
+ */
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+export const configSchema = z.object({
+  // --- where it runs: absent AWS settings mean embedded mode ---
+  AWS_REGION: optionalString,
+  SQS_QUEUE_URL: optionalString,
+  DLQ_QUEUE_URL: optionalString,
+  S3_BUCKET: optionalString,
+  OPENSEARCH_ENDPOINT: optionalString,
+  OPENSEARCH_INDEX: z.string().trim().min(1).default('file-index'),
+  FILESEARCH_HOME: z.string().trim().min(1).default('.filesearch'),
+
+  // --- queue ---
+  SQS_MAX_MESSAGES: int(1, 10).default(10),
+  SQS_WAIT_TIME: int(0, 20).default(20),
+  SQS_VISIBILITY_TIMEOUT: int(1, 43_200).default(300),
+  MAX_RECEIVE_COUNT: int(1, 1000).default(3),
+
+  // --- processing ---
+  MAX_WORKERS: int(1, 256).default(Math.max(1, os.availableParallelism())),
+  MAX_RETRIES: int(0, 20).default(3),
+  INITIAL_RETRY_DELAY: num(0, 600).default(2),
+  MAX_FILE_SIZE_MB: num(0.001, 100_000).default(100),
+  PROCESSING_TIMEOUT: num(1, 43_200).default(300),
+  MAX_CONTENT_CHARS: int(1_000, 100_000_000).default(1_000_000),
+  PDF_ENGINE: z.enum(['auto', 'poppler', 'pdfjs']).default('auto'),
+  TEMP_DIR: z.string().trim().min(1).default(os.tmpdir()),
+
+  // --- bulk indexing: flush by count, bytes or time ---
+  BULK_MAX_DOCUMENTS: int(1, 10_000).default(100),
+  BULK_MAX_BYTES: int(1_024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
+  BULK_FLUSH_MS: int(0, 60_000).default(250),
+
+  // --- logs ---
+  LOG_LEVEL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .default('info'),
+  LOG_PRETTY: bool.default(false),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ConfigValues = z.output<typeof configSchema>;
+export type ConfigKey = keyof ConfigValues;
+
+export const configKeys = Object.keys(configSchema.shape) as ConfigKey[];
+
+/** One-line hints printed with a validation problem: what a valid value looks like. */
+export const configHints: Partial<Record<ConfigKey, string>> = {
+  SQS_MAX_MESSAGES: 'a whole number from 1 to 10 (SQS returns at most 10 per receive)',
+  SQS_WAIT_TIME: 'a whole number of seconds from 0 to 20 (SQS long polling maximum)',
+  SQS_VISIBILITY_TIMEOUT: 'whole seconds from 1 to 43200 (12 h), longer than a file takes to process',
+  MAX_WORKERS: 'a whole number from 1 to 256; default is the number of CPU cores',
+  MAX_FILE_SIZE_MB: 'a size in megabytes, e.g. 100',
+  PROCESSING_TIMEOUT: 'seconds a single file may take, e.g. 300',
+  LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
+  PDF_ENGINE: "'auto' (poppler when installed, else pdf.js), 'poppler' or 'pdfjs'",
+};

@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TempFiles } from '../app/prepare-message.js';
+
+/** The worker's private temp directory: every file is removed after use, the directory on close. */
+export class TempDirectory implements TempFiles {
+  private counter = 0;
+  private closed: Promise<void> | undefined;
+
+  private constructor(readonly dir: string) {}
+
+  static async create(parent: string): Promise<TempDirectory> {
+    await fs.promises.mkdir(parent, { recursive: true });
+    const dir = await fs.promises.mkdtemp(path.join(parent, `filesearch-${process.pid}-`));
+    return new TempDirectory(dir);
+  }
+
+  allocate(extension: string): string {
+    this.counter += 1;
+    const ext = /^[a-z0-9]{1,10}$/.test(extension) ? `.${extension}` : '';
+    return path.join(this.dir, `${this.counter}-${randomBytes(4).toString('hex')}${ext}`);
+  }
+
+  async release(file: string): Promise<void> {
+    await fs.promises.rm(file, { force: true });
+  }
+
+  close(): Promise<void> {
+    this.closed ??= fs.promises.rm(this.dir, { recursive: true, force: true });
+    return this.closed;
+  }
+}

@@ -1,0 +1,239 @@
+import pLimit from 'p-limit';
+import { prepareMessage, type PrepareDeps, type PreparedMessage } from '../app/prepare-message.js';
+import { ErrorCodes, Stages, TransientError, describeError } from '../domain/errors.js';
+import { deadLetterAttributes, settle, type BackoffPolicy, type Failure, type Settlement } from '../domain/settlement.js';
+import type { Clock } from '../ports/clock.port.js';
+import type { MessageRef, Queue, QueueMessage } from '../ports/queue.port.js';
+import type { IndexItemResult, IndexOperation, SearchIndex } from '../ports/search-index.port.js';
+import { Batcher } from '../shared/batcher.js';
+import type { Logger } from './logger.js';
+
+export interface WorkerOptions {
+  readonly batchSize: number;
+  readonly waitTimeSeconds: number;
+  readonly concurrency: number;
+  readonly bulk: { readonly maxDocuments: number; readonly maxBytes: number; readonly flushMs: number };
+  readonly backoff: BackoffPolicy;
+  readonly workerId: string;
+}
+
+export interface WorkerDeps {
+  readonly queue: Queue;
+  readonly dlq: Queue;
+  readonly index: SearchIndex;
+  readonly prepare: PrepareDeps;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly options: WorkerOptions;
+}
+
+export interface RunOptions {
+  /** Exit once the queue is empty (nothing visible, in flight or delayed) and nothing is held here. */
+  readonly untilIdle?: boolean;
+  /** Stop receiving; in-flight work finishes and is acknowledged. */
+  readonly signal?: AbortSignal;
+}
+
+export interface WorkerStats {
+  received: number;
+  deleted: number;
+  indexed: number;
+  removed: number;
+  ignored: number;
+  deadLettered: number;
+  released: number;
+}
+
+const RECEIVE_ERROR_PAUSE_MS = 1_000;
+
+/**
+ * The worker loop: receive a batch, prepare messages with bounded concurrency, bulk-index
+ * their operations, then delete exactly the messages whose every operation the index
+ * acknowledged (or that were dead-lettered). The next batch is received while this one is
+ * being extracted and indexed (prefetch), up to `concurrency + batchSize` messages held.
+ */
+export class Worker {
+  private readonly stats: WorkerStats = { received: 0, deleted: 0, indexed: 0, removed: 0, ignored: 0, deadLettered: 0, released: 0 };
+  private readonly indexer: Batcher<IndexOperation, IndexItemResult>;
+  private readonly deleter: Batcher<MessageRef, boolean>;
+  private readonly limit;
+
+  constructor(private readonly deps: WorkerDeps) {
+    const { options, index, queue, logger } = deps;
+    this.limit = pLimit(options.concurrency);
+    this.indexer = new Batcher<IndexOperation, IndexItemResult>({
+      maxItems: options.bulk.maxDocuments,
+      maxBytes: options.bulk.maxBytes,
+      sizeOf: (op) => (op.type === 'upsert' ? op.document.content.length * 3 + 1_024 : 128),
+      maxDelayMs: options.bulk.flushMs,
+      run: async (ops) => {
+        const started = deps.clock.now();
+        const results = await index.bulk(ops);
+        const failed = results.filter((r) => r.outcome === 'failed').length;
+        logger.info({ event: 'batch_indexed', documents: ops.length, failed, durationMs: deps.clock.now() - started });
+        return results;
+      },
+      onBatchError: (err, op) => ({
+        id: op.type === 'upsert' ? op.document.id : op.id,
+        outcome: 'failed',
+        error: new TransientError(ErrorCodes.IndexUnavailable, `bulk request failed: ${describeError(err).message}`, { cause: err }),
+      }),
+    });
+    this.deleter = new Batcher<MessageRef, boolean>({
+      maxItems: 10,
+      maxDelayMs: 20,
+      run: async (refs) => {
+        const result = await queue.deleteBatch(refs);
+        for (const f of result.failed) logger.warn({ event: 'delete_failed', messageId: f.id, code: f.code, error: f.message });
+        const ok = new Set(result.successful);
+        return refs.map((r) => ok.has(r.id));
+      },
+      onBatchError: () => false,
+    });
+  }
+
+  async run(run: RunOptions = {}): Promise<WorkerStats> {
+    const { queue, logger, options } = this.deps;
+    const held = new Set<Promise<void>>();
+    const capacity = options.concurrency + options.batchSize;
+    logger.info({ event: 'worker_started', queue: queue.name, concurrency: options.concurrency, batchSize: options.batchSize });
+    while (run.signal?.aborted !== true) {
+      if (held.size >= capacity) {
+        await Promise.race(held);
+        continue;
+      }
+      if (run.untilIdle === true && held.size === 0 && this.indexer.pending === 0 && (await this.queueIsEmpty())) break;
+      let messages: QueueMessage[];
+      try {
+        messages = await queue.receive({
+          maxMessages: Math.min(options.batchSize, capacity - held.size),
+          // In until-idle mode, poll briefly so that an empty queue is noticed quickly.
+          waitTimeSeconds: run.untilIdle === true ? Math.min(1, options.waitTimeSeconds) : options.waitTimeSeconds,
+          ...(run.signal === undefined ? {} : { signal: run.signal }),
+        });
+      } catch (err) {
+        logger.error({ event: 'receive_failed', ...describeError(err) });
+        await sleep(RECEIVE_ERROR_PAUSE_MS, run.signal);
+        continue;
+      }
+      this.stats.received += messages.length;
+      for (const m of messages) {
+        const p = this.handle(m).finally(() => held.delete(p));
+        held.add(p);
+      }
+    }
+    logger.info({ event: 'drain_start', inFlight: held.size });
+    await Promise.all(held);
+    await this.indexer.flush();
+    await this.deleter.flush();
+    logger.info({ event: 'worker_stopped', ...this.stats });
+    return { ...this.stats };
+  }
+
+  private async queueIsEmpty(): Promise<boolean> {
+    const d = await this.deps.queue.depth();
+    return d.visible + d.inFlight + d.delayed === 0;
+  }
+
+  /** One message, start to finish. Never throws: every path ends in delete, dead-letter or release. */
+  private async handle(message: QueueMessage): Promise<void> {
+    const log = this.deps.logger.child({ messageId: message.id, receiveCount: message.receiveCount });
+    try {
+      const prepared = await this.limit(() => prepareMessage(message, this.deps.prepare));
+      const failures = await this.indexPrepared(prepared, log);
+      const settlement = prepared.kind === 'ack' ? ({ kind: 'delete' } as const) : settle(failures, message.receiveCount, this.deps.options.backoff);
+      if (prepared.kind === 'ack') {
+        this.stats.ignored += 1;
+        log.info({ event: 'message_ignored', why: prepared.why });
+      }
+      await this.apply(message, settlement, log);
+    } catch (err) {
+      // A bug, not a file problem: leave the message to reappear after its visibility timeout.
+      log.error({ event: 'handler_crashed', ...describeError(err) });
+    }
+  }
+
+  private async indexPrepared(prepared: PreparedMessage, log: Logger): Promise<Failure[]> {
+    if (prepared.kind === 'ack') return [];
+    const failures: Failure[] = [...prepared.failures];
+    for (const f of prepared.failures) {
+      log.warn({ event: 'processing_failure', key: f.key, stage: f.stage, ...describeError(f.error) });
+    }
+    const results = await Promise.all(prepared.operations.map((p) => this.indexer.add(p.operation)));
+    results.forEach((r, i) => {
+      const p = prepared.operations[i];
+      if (p === undefined) return;
+      if (r.outcome === 'failed') {
+        const error = r.error ?? new TransientError(ErrorCodes.IndexUnavailable, 'index reported a failure without an error');
+        failures.push({ error, stage: Stages.Index, key: p.key });
+        log.warn({ event: 'processing_failure', key: p.key, stage: Stages.Index, ...describeError(error) });
+        return;
+      }
+      if (r.outcome === 'deleted' || r.outcome === 'not_found') this.stats.removed += 1;
+      else this.stats.indexed += 1;
+      const doc = p.document;
+      log.info({
+        event: 'processing_success',
+        key: p.key,
+        outcome: r.outcome,
+        ...(doc === undefined ? {} : { type: doc.mimeType, size: doc.size, extractor: doc.extractor, chars: doc.charCount }),
+        ...p.timings,
+      });
+    });
+    return failures;
+  }
+
+  private async apply(message: QueueMessage, s: Settlement, log: Logger): Promise<void> {
+    const ref = { id: message.id, receiptHandle: message.receiptHandle };
+    if (s.kind === 'delete') {
+      if (await this.deleter.add(ref)) this.stats.deleted += 1;
+      return;
+    }
+    if (s.kind === 'dead-letter') {
+      const now = new Date(this.deps.clock.now());
+      const attributes = deadLetterAttributes({
+        failure: s.failure,
+        receiveCount: message.receiveCount,
+        firstFailureAt: message.firstReceivedAt ?? now,
+        now,
+        workerId: this.deps.options.workerId,
+        sourceQueue: this.deps.queue.name,
+        messageId: message.id,
+      });
+      try {
+        await this.deps.dlq.send({ body: message.body, attributes });
+      } catch (err) {
+        // Never delete what the DLQ did not take: release instead, the redrive policy still applies.
+        log.error({ event: 'dlq_send_failed', ...describeError(err) });
+        await this.release(message, 30, log);
+        return;
+      }
+      this.stats.deadLettered += 1;
+      log.warn({ event: 'dlq_sent', reason: s.failure.error.code, stage: s.failure.stage, key: s.failure.key });
+      if (await this.deleter.add(ref)) this.stats.deleted += 1;
+      return;
+    }
+    log.warn({ event: 'message_released', reason: s.failure.error.code, visibilityTimeoutSeconds: s.visibilityTimeoutSeconds });
+    await this.release(message, s.visibilityTimeoutSeconds, log);
+  }
+
+  private async release(message: QueueMessage, seconds: number, log: Logger): Promise<void> {
+    this.stats.released += 1;
+    try {
+      const r = await this.deps.queue.changeVisibilityBatch([{ id: message.id, receiptHandle: message.receiptHandle, visibilityTimeoutSeconds: seconds }]);
+      for (const f of r.failed) log.warn({ event: 'release_failed', code: f.code, error: f.message });
+    } catch (err) {
+      log.warn({ event: 'release_failed', ...describeError(err) });
+    }
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}

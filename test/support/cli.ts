@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config/config.js';
+import { createEmbeddedRuntime } from '../../src/composition/embedded.js';
+import type { Runtime } from '../../src/composition/runtime.js';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+export const corpusRoot = path.resolve(repoRoot, '..', 'shared', 'corpus');
+const bin = path.join(repoRoot, 'bin', 'filesearch.js');
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The real CLI (compiled by `npm test`'s build step), in a private FILESEARCH_HOME. */
+export function spawnCli(args: readonly string[], home: string, env: Record<string, string> = {}): ChildProcess {
+  if (!fs.existsSync(path.join(repoRoot, 'dist', 'cli', 'main.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` (npm test does it) before the integration tests');
+  }
+  return spawn(process.execPath, [bin, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, FILESEARCH_HOME: home, LOG_LEVEL: 'warn', TEMP_DIR: path.join(home, 'tmp'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export function runCli(args: readonly string[], home: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawnCli(args, home, env);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export function tempHome(prefix = 'fs-home-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Opens the same embedded state the CLI uses, to inspect or feed it from a test. */
+export function openEmbedded(home: string, env: Record<string, string> = {}): Promise<Runtime> {
+  return createEmbeddedRuntime(loadConfig({ env: { FILESEARCH_HOME: home, ...env } }));
+}
+
+export interface ManifestRow {
+  readonly path: string;
+  readonly snippet: string;
+  readonly notes: string;
+  readonly stretch: boolean;
+}
+
+export function manifestRows(folders: readonly string[]): ManifestRow[] {
+  const lines = fs.readFileSync(path.join(corpusRoot, 'MANIFEST.tsv'), 'utf8').split('\n').slice(1).filter(Boolean);
+  return lines
+    .map((line) => line.split('\t'))
+    .map((c) => ({ path: c[0] ?? '', snippet: c[7] ?? '', notes: c[8] ?? '', stretch: (c[8] ?? '').startsWith('STRETCH') }))
+    .filter((r) => folders.some((f) => r.path.startsWith(`${f}/`)));
+}

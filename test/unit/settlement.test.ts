@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCodes, PermanentError, Stages, TransientError } from '../../src/domain/errors.js';
+import { deadLetterAttributes, releaseDelay, settle } from '../../src/domain/settlement.js';
+import { compareSequencers, isStale } from '../../src/domain/sequencer.js';
+
+const policy = { initialDelaySeconds: 2, maxDelaySeconds: 300, random: () => 1 };
+const transient = { error: new TransientError(ErrorCodes.IndexUnavailable, 'down'), stage: Stages.Index };
+const permanent = { error: new PermanentError(ErrorCodes.CorruptFile, 'bad pdf'), stage: Stages.Extract, key: 'a.pdf' };
+
+describe('settle', () => {
+  it('deletes when nothing failed', () => {
+    expect(settle([], 1, policy)).toEqual({ kind: 'delete' });
+  });
+  it('dead-letters a permanent failure', () => {
+    expect(settle([permanent], 1, policy)).toMatchObject({ kind: 'dead-letter', failure: permanent });
+  });
+  it('releases when any failure is transient, even next to a permanent one', () => {
+    expect(settle([permanent, transient], 1, policy)).toMatchObject({ kind: 'release', failure: transient });
+  });
+});
+
+describe('releaseDelay', () => {
+  it('grows exponentially with the receive count and is capped', () => {
+    expect([1, 2, 3, 4].map((n) => releaseDelay(n, policy))).toEqual([2, 4, 8, 16]);
+    expect(releaseDelay(20, policy)).toBe(300);
+  });
+  it('keeps at least half of the delay so a released message never comes straight back', () => {
+    expect(releaseDelay(3, { ...policy, random: () => 0 })).toBe(4);
+    expect(releaseDelay(1, { ...policy, initialDelaySeconds: 0, random: () => 0 })).toBe(1);
+  });
+});
+
+describe('deadLetterAttributes', () => {
+  it('records reason, type, stage, attempts, times, worker and source', () => {
+    const a = deadLetterAttributes({
+      failure: permanent,
+      receiveCount: 2,
+      firstFailureAt: new Date('2026-01-01T00:00:00Z'),
+      now: new Date('2026-01-01T00:01:00Z'),
+      workerId: 'host:1',
+      sourceQueue: 'q',
+      messageId: 'm1',
+    });
+    expect(a).toMatchObject({
+      reason: 'corrupt_file',
+      errorType: 'permanent',
+      errorMessage: 'bad pdf',
+      stage: 'extract',
+      attempts: '2',
+      firstFailureAt: '2026-01-01T00:00:00.000Z',
+      lastFailureAt: '2026-01-01T00:01:00.000Z',
+      workerId: 'host:1',
+      sourceQueue: 'q',
+      sourceMessageId: 'm1',
+      key: 'a.pdf',
+    });
+    expect(a['stack']).toContain('PermanentError');
+  });
+});
+
+describe('sequencers', () => {
+  it('compares hex strings of different lengths after right-padding', () => {
+    expect(compareSequencers('0055AED6DCD90281E5', '0055AED6DCD90281E6')).toBeLessThan(0);
+    expect(compareSequencers('0055AED6DCD90281E5', '0055aed6dcd90281e5')).toBe(0);
+    expect(compareSequencers('0056', '0055AED6DCD90281E5')).toBeGreaterThan(0);
+  });
+  it('calls an event stale only when both sequencers are known and it is older', () => {
+    expect(isStale('0001', '0002')).toBe(true);
+    expect(isStale('0002', '0002')).toBe(false);
+    expect(isStale(undefined, '0002')).toBe(false);
+    expect(isStale('0001', undefined)).toBe(false);
+  });
+});
