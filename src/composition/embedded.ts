@@ -27,7 +27,7 @@ export async function createEmbeddedRuntime(config: Config): Promise<Runtime> {
   const store = new FolderObjectStore((bucket) => buckets.resolve(bucket));
   const index = new SqliteSearchIndex({ db: openIndexDatabase(path.join(config.home, 'index.db')) });
   await index.ensureSchema();
-  const extractor = new ExtractorRegistry(defaultExtractors({ pdfEngine: config.PDF_ENGINE, maxTextBytes: config.maxFileBytes }));
+  const extractor = new ExtractorRegistry(defaultExtractors({ pdfEngine: config.PDF_ENGINE, pdfTimeoutMs: config.processingTimeoutMs, maxTextBytes: config.maxFileBytes }));
   const detector = new MagicTypeDetector();
   const queueDbCloser = { close: () => closeQueueDatabase(queueDb) };
   return {

@@ -25,9 +25,11 @@ export interface BackoffPolicy {
 }
 
 export function settle(failures: readonly Failure[], receiveCount: number, backoff: BackoffPolicy): Settlement {
-  const transient = failures.find((f) => f.error.errorClass === ErrorClasses.Transient);
-  if (transient !== undefined) {
-    return { kind: 'release', failure: transient, visibilityTimeoutSeconds: releaseDelay(receiveCount, backoff) };
+  // Transient and fatal failures are not the file's fault (a fatal one is our environment's,
+  // e.g. a tool that vanished): never dead-letter for them.
+  const retryable = failures.find((f) => f.error.errorClass !== ErrorClasses.Permanent);
+  if (retryable !== undefined) {
+    return { kind: 'release', failure: retryable, visibilityTimeoutSeconds: releaseDelay(receiveCount, backoff) };
   }
   const permanent = failures[0];
   return permanent === undefined ? { kind: 'delete' } : { kind: 'dead-letter', failure: permanent };

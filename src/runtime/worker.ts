@@ -45,6 +45,7 @@ export interface WorkerStats {
 }
 
 const RECEIVE_ERROR_PAUSE_MS = 1_000;
+const EMPTY_SHORT_POLL_PAUSE_MS = 100;
 
 /**
  * The worker loop: receive a batch, prepare messages with bounded concurrency, bulk-index
@@ -104,13 +105,16 @@ export class Worker {
       }
       if (run.untilIdle === true && held.size === 0 && this.indexer.pending === 0 && (await this.queueIsEmpty())) break;
       let messages: QueueMessage[];
+      // In until-idle mode, poll briefly so that an empty queue is noticed quickly.
+      const waitTimeSeconds = run.untilIdle === true ? Math.min(1, options.waitTimeSeconds) : options.waitTimeSeconds;
       try {
         messages = await queue.receive({
           maxMessages: Math.min(options.batchSize, capacity - held.size),
-          // In until-idle mode, poll briefly so that an empty queue is noticed quickly.
-          waitTimeSeconds: run.untilIdle === true ? Math.min(1, options.waitTimeSeconds) : options.waitTimeSeconds,
+          waitTimeSeconds,
           ...(run.signal === undefined ? {} : { signal: run.signal }),
         });
+        // Short polling (wait 0) on an empty queue must not spin: it would starve the work in flight.
+        if (messages.length === 0 && waitTimeSeconds === 0) await sleep(EMPTY_SHORT_POLL_PAUSE_MS, run.signal);
       } catch (err) {
         logger.error({ event: 'receive_failed', ...describeError(err) });
         await sleep(RECEIVE_ERROR_PAUSE_MS, run.signal);

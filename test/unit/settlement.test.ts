@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, PermanentError, Stages, TransientError } from '../../src/domain/errors.js';
+import { ErrorCodes, FatalError, PermanentError, Stages, TransientError } from '../../src/domain/errors.js';
 import { deadLetterAttributes, releaseDelay, settle } from '../../src/domain/settlement.js';
 import { compareSequencers, isStale } from '../../src/domain/sequencer.js';
 
@@ -13,6 +13,10 @@ describe('settle', () => {
   });
   it('dead-letters a permanent failure', () => {
     expect(settle([permanent], 1, policy)).toMatchObject({ kind: 'dead-letter', failure: permanent });
+  });
+  it('releases, never dead-letters, for a fatal failure (our environment, not the file)', () => {
+    const fatal = { error: new FatalError(ErrorCodes.DependencyMissing, 'pdftotext is not installed'), stage: Stages.Extract };
+    expect(settle([fatal], 1, policy)).toMatchObject({ kind: 'release', failure: fatal });
   });
   it('releases when any failure is transient, even next to a permanent one', () => {
     expect(settle([permanent, transient], 1, policy)).toMatchObject({ kind: 'release', failure: transient });

@@ -3,13 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  ErrorCodes,
-  FatalError,
-  PermanentError,
-  TransientError,
-  type FilesearchError,
-} from '../../domain/errors.js';
+import { ErrorCodes, FatalError, PermanentError, TransientError, type FilesearchError } from '../../domain/errors.js';
 import type { DetectedType, Extraction, ExtractionInput, Extractor } from '../../ports/extractor.port.js';
 // Types only: the library itself is loaded lazily, and only when pdf.js is the engine.
 import type * as PdfJsLib from 'pdfjs-dist/legacy/build/pdf.mjs';
@@ -63,7 +57,7 @@ function classifyPoppler(file: string, err: ExecFileException, stderr: string, s
   if (err.code === 'ENOENT') return new FatalError(ErrorCodes.DependencyMissing, `${tool} is not installed`, options);
   if (signal?.aborted === true) return new TransientError(ErrorCodes.ExtractionFailed, `${tool} aborted`, options);
   if (err.killed === true && err.signal === 'SIGTERM') {
-    return new TransientError(ErrorCodes.ExtractionTimeout, `${tool} timed out`, options);
+    return new PermanentError(ErrorCodes.ExtractionTimeout, `${tool} timed out`, options);
   }
   if (err.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
     return /stderr/.test(err.message)
@@ -219,7 +213,7 @@ export class PdfExtractor implements Extractor {
     const fail = (err: unknown): FilesearchError => {
       const options = { cause: err, details: { engine: 'pdfjs' } };
       if (input.signal?.aborted === true) return new TransientError(ErrorCodes.ExtractionFailed, 'pdf.js aborted', options);
-      if (timeout.aborted) return new TransientError(ErrorCodes.ExtractionTimeout, 'pdf.js timed out', options);
+      if (timeout.aborted) return new PermanentError(ErrorCodes.ExtractionTimeout, 'pdf.js timed out', options);
       return classifyPdfJs(err);
     };
     const data = new Uint8Array(await readFile(input.path, { signal }).catch((err: unknown) => Promise.reject(fail(err))));
