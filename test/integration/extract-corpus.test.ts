@@ -9,8 +9,9 @@ import { MagicTypeDetector } from '../../src/adapters/extract/type-detector.js';
 import { ErrorCodes, isPermanentError } from '../../src/domain/errors.js';
 import { normalizeText } from '../../src/domain/text.js';
 import type { Extraction } from '../../src/ports/extractor.port.js';
+import { corpusRoot } from '../support/cli.js';
 
-const CORPUS = process.env.FILESEARCH_CORPUS ?? '/work/shared/corpus';
+const CORPUS = corpusRoot;
 /** pdf.js maps the non-embedded 90ms-RKSJ-H CID font to the wrong glyphs; poppler gets it right. */
 const PDFJS_KNOWN_BAD = 'pdf-text/pdfjs_90ms_rksj_h_sample.pdf';
 

@@ -7,7 +7,18 @@ import { createEmbeddedRuntime } from '../../src/composition/embedded.js';
 import type { Runtime } from '../../src/composition/runtime.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
-export const corpusRoot = path.resolve(repoRoot, '..', 'shared', 'corpus');
+/**
+ * The shared public corpus (never copied into the repo): FILESEARCH_CORPUS, else ../shared/corpus
+ * next to the checkout, else the workplace's /work/shared/corpus. Missing → fail loudly, never skip.
+ */
+export const corpusRoot = ((): string => {
+  const candidates = [process.env['FILESEARCH_CORPUS'], path.resolve(repoRoot, '..', 'shared', 'corpus'), '/work/shared/corpus'];
+  const found = candidates.find((c): c is string => c !== undefined && fs.existsSync(path.join(c, 'MANIFEST.tsv')));
+  if (found === undefined) {
+    throw new Error(`the test corpus is missing: looked in ${candidates.filter(Boolean).join(', ')}; set FILESEARCH_CORPUS to the folder holding MANIFEST.tsv`);
+  }
+  return found;
+})();
 const bin = path.join(repoRoot, 'bin', 'filesearch.js');
 
 export interface CliResult {
