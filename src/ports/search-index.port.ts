@@ -1,5 +1,8 @@
 import type { SearchDocument } from '../domain/document.js';
 import type { FilesearchError } from '../domain/errors.js';
+import type { Snippet } from '../domain/search-text.js';
+
+export type { Snippet } from '../domain/search-text.js';
 
 /**
  * The search index: bulk upsert/delete with a result per item (so the worker deletes exactly
@@ -43,11 +46,6 @@ export interface SearchQuery {
   readonly filters?: SearchFilters;
 }
 
-/** A snippet of the content with the matched ranges (UTF-16 offsets into `text`). */
-export interface Snippet {
-  readonly text: string;
-  readonly highlights: ReadonlyArray<readonly [start: number, end: number]>;
-}
 
 export type DocumentSummary = Omit<SearchDocument, 'content'>;
 

@@ -6,7 +6,7 @@ import { ErrorCodes, FatalError } from '../../domain/errors.js';
 /**
  * Tables of the embedded search index. `documents` holds the documents (the FTS5 table is
  * contentless, so it cannot give text back); `documents_fts` holds the pre-tokenised text
- * (see fts-text.ts); `tombstones` remember deletes so an older create event that arrives late
+ * (see domain/search-text.ts); `tombstones` remember deletes so an older create event that arrives late
  * cannot bring a deleted document back. The prepared statements over them live here too.
  */
 

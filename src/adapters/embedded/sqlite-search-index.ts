@@ -15,13 +15,14 @@ import {
   type SearchQuery,
   type SearchResult,
 } from '../../ports/search-index.port.js';
-import { buildMatchQuery, makeSnippet, toFtsText } from './fts-text.js';
+import { makeSnippet, toTokenText } from '../../domain/search-text.js';
+import { buildMatchQuery } from './fts-query.js';
 import { applySchema, prepareStatements, type Statements } from './sqlite-index-schema.js';
 
 export { openIndexDatabase } from './sqlite-index-schema.js';
 
 /**
- * The embedded search index: SQLite FTS5 over pre-tokenised text (fts-text.ts explains why).
+ * The embedded search index: SQLite FTS5 over pre-tokenised text (domain/search-text.ts explains why).
  * A batch is one transaction with a savepoint per item, so one bad document fails alone while
  * the batch still commits in a single fsync.
  */
@@ -244,7 +245,7 @@ export class SqliteSearchIndex implements SearchIndex {
     }
     // The key path too, so that folder names are searchable.
     const names = doc.key.endsWith(doc.fileName) ? doc.key : `${doc.key} ${doc.fileName}`;
-    s.insertFts.run(rid, toFtsText(names), toFtsText(doc.title ?? ''), toFtsText(content));
+    s.insertFts.run(rid, toTokenText(names), toTokenText(doc.title ?? ''), toTokenText(content));
     if (tomb !== undefined) s.deleteTomb.run(doc.id);
     return IndexOutcomes.Indexed;
   }

@@ -1,24 +1,25 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { buildMatchQuery, makeSnippet, parseQuery, toFtsText } from '../../src/adapters/embedded/fts-text.js';
+import { buildMatchQuery } from '../../src/adapters/embedded/fts-query.js';
+import { makeSnippet, parseQuery, toTokenText } from '../../src/domain/search-text.js';
 
 const slice = (s: { text: string; highlights: ReadonlyArray<readonly [number, number]> }) =>
   s.highlights.map(([a, b]) => s.text.slice(a, b));
 
-describe('toFtsText', () => {
+describe('toTokenText', () => {
   it('puts every CJK character in its own token and keeps Latin words whole', () => {
-    expect(toFtsText('定例会議abc123です').split(/\s+/).filter(Boolean)).toEqual(['定', '例', '会', '議', 'abc123', 'で', 'す']);
+    expect(toTokenText('定例会議abc123です').split(/\s+/).filter(Boolean)).toEqual(['定', '例', '会', '議', 'abc123', 'で', 'す']);
   });
 
   it('treats 々 〆 〇 ー, half-width katakana and Hangul as CJK', () => {
-    const tokens = (s: string) => toFtsText(s).split(/\s+/).filter(Boolean);
+    const tokens = (s: string) => toTokenText(s).split(/\s+/).filter(Boolean);
     expect(tokens('人々〆切〇')).toEqual(['人', '々', '〆', '切', '〇']);
     expect(tokens('ｺｰﾋｰ')).toEqual(['コ', 'ー', 'ヒ', 'ー']);
     expect(tokens('한국')).toEqual(['한', '국']);
   });
 
   it('normalises full-width alphanumerics (NFKC)', () => {
-    expect(toFtsText('ＡＢＣ１２３').trim()).toBe('ABC123');
+    expect(toTokenText('ＡＢＣ１２３').trim()).toBe('ABC123');
   });
 });
 
@@ -39,7 +40,7 @@ describe('buildMatchQuery', () => {
   it('never produces an FTS5 syntax error or an operator from user input', () => {
     const db = new Database(':memory:');
     db.exec("CREATE VIRTUAL TABLE t USING fts5(a, b, tokenize = 'unicode61 remove_diacritics 2')");
-    db.prepare('INSERT INTO t (a, b) VALUES (?, ?)').run(toFtsText('alpha beta near 会議'), 'secret');
+    db.prepare('INSERT INTO t (a, b) VALUES (?, ?)').run(toTokenText('alpha beta near 会議'), 'secret');
     const hostile = ['AND', 'OR', 'NOT', 'a OR b', 'NEAR(alpha beta)', 'alph*', '"alpha', 'b:secret', '-alpha', '^alpha', 'a"b', '{a b}:x', '+', '\u0000'];
     for (const q of hostile) {
       const match = buildMatchQuery(q);

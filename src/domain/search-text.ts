@@ -1,13 +1,19 @@
-import { normalizeText } from '../../domain/text.js';
-import type { Snippet } from '../../ports/search-index.port.js';
+import { normalizeText } from './text.js';
 
 /**
- * Japanese full-text search on top of FTS5's `unicode61` tokenizer. better-sqlite3 cannot
- * register a custom tokenizer, so CJK text is pre-tokenised: every CJK character becomes its own
- * token and a Japanese query becomes a phrase of single characters. A phrase match is an exact
- * substring match that ignores whitespace (PDF text breaks lines mid-word), and one- and
+ * How search text is tokenised, shared by both index adapters so they find the same documents.
+ * Every CJK character is its own token and a Japanese query is a phrase of single characters: an
+ * exact substring match that ignores whitespace (PDF text breaks lines mid-word), and one- and
  * two-character queries (図, 会議) work without a dictionary. Latin words and numbers stay words.
+ * (SQLite FTS5 cannot take a custom tokenizer from Node, so the embedded index stores
+ * `toTokenText` output; OpenSearch gets the same text in a field with a whitespace-aware analyzer.)
  */
+
+/** A snippet of the content with the matched ranges (UTF-16 offsets into `text`). */
+export interface Snippet {
+  readonly text: string;
+  readonly highlights: ReadonlyArray<readonly [start: number, end: number]>;
+}
 
 // 々 〆 〇 ー are Common/Han-adjacent marks that belong inside Japanese words.
 const CJK = '[\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}\\u3005\\u3006\\u3007\\u30fc]';
@@ -23,8 +29,8 @@ const CURLY_QUOTES = /[\u201c\u201d\u201e\u201f\u301d\u301e]/g;
 /** Long queries are cut: a pasted page of text must not become a 10,000-token phrase. */
 export const MAX_QUERY_CHARS = 1_000;
 
-/** Text as it goes into the FTS5 table: NFKC, with every CJK character spaced into its own token. */
-export function toFtsText(text: string): string {
+/** Text as the index tokenises it: NFKC, with every CJK character spaced into its own token. */
+export function toTokenText(text: string): string {
   return normalizeText(text).replace(CJK_CHAR, ' $& ');
 }
 
@@ -42,22 +48,6 @@ export function parseQuery(userQuery: string): QueryTerm[] {
     if (tokens.length > 0) terms.push({ tokens });
   }
   return terms;
-}
-
-/** FTS5 string quoting: the whole token in double quotes, inner quotes doubled. */
-function quote(token: string): string {
-  return `"${token.replace(/"/g, '""')}"`;
-}
-
-/**
- * The FTS5 MATCH expression for a user query: each term a phrase of quoted tokens, terms ANDed.
- * Every token is quoted, so no user input can form an operator (AND, NEAR, *, ^, column:).
- * Undefined when nothing in the query is searchable; the caller returns no hits.
- */
-export function buildMatchQuery(userQuery: string): string | undefined {
-  const terms = parseQuery(userQuery);
-  if (terms.length === 0) return undefined;
-  return terms.map((t) => t.tokens.map(quote).join(' + ')).join(' AND ');
 }
 
 export interface SnippetOptions {
