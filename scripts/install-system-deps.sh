@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests exercise (poppler for PDFs, Tesseract + Japanese data
-# for OCR) when they are missing. Called by `npm test` (pretest) and by .ci/run. Without root
-# or apt-get it says exactly what is missing and fails, so no test silently skips.
+# for OCR, Java/Maven/unzip/python3-venv for the real servers of scripts/test-servers) when they
+# are missing. Called by `npm test` (pretest) and by .ci/run. Without root or apt-get it says
+# exactly what is missing and fails, so no test silently skips.
 set -euo pipefail
 
 declare -A need=(
@@ -20,6 +21,23 @@ if command -v tesseract >/dev/null 2>&1; then
   tesseract --list-langs 2>/dev/null | grep -qx jpn || missing+=(tesseract-ocr-jpn)
 else
   missing+=(tesseract-ocr-jpn)
+fi
+# Real servers for the tests (scripts/test-servers): Java 17 runs OpenSearch and ElasticMQ, Maven
+# resolves ElasticMQ's classpath, unzip unpacks OpenSearch, and moto needs python3 with venv
+# (Debian ships venv/ensurepip separately, in python3-venv).
+if [ "${FILESEARCH_TEST_SERVERS:-}" != none ]; then
+  if [ -z "${FILESEARCH_TEST_JAVA_HOME:-}" ] && ! compgen -G '/usr/lib/jvm/java-17-openjdk-*/bin/java' >/dev/null; then
+    missing+=(openjdk-17-jre-headless)
+  fi
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+  if [ -z "${FILESEARCH_TEST_PYTHON:-}" ]; then
+    if ! command -v python3 >/dev/null 2>&1; then
+      missing+=(python3 python3-venv)
+    elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+      missing+=(python3-venv)
+    fi
+  fi
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

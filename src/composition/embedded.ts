@@ -4,9 +4,8 @@ import { BucketRegistry } from '../adapters/embedded/bucket-registry.js';
 import { FolderObjectStore } from '../adapters/embedded/folder-object-store.js';
 import { closeQueueDatabase, openQueueDatabase, SqliteQueue } from '../adapters/embedded/sqlite-queue.js';
 import { openIndexDatabase, SqliteSearchIndex } from '../adapters/embedded/sqlite-search-index.js';
-import { defaultExtractors, ExtractorRegistry } from '../adapters/extract/registry.js';
-import { MagicTypeDetector } from '../adapters/extract/type-detector.js';
 import type { Config } from '../config/config.js';
+import { createExtraction } from './extraction.js';
 import { closer, type Runtime } from './runtime.js';
 
 export const EMBEDDED_QUEUE = 'filesearch';
@@ -27,8 +26,7 @@ export async function createEmbeddedRuntime(config: Config): Promise<Runtime> {
   const store = new FolderObjectStore((bucket) => buckets.resolve(bucket));
   const index = new SqliteSearchIndex({ db: openIndexDatabase(path.join(config.home, 'index.db')) });
   await index.ensureSchema();
-  const extractor = new ExtractorRegistry(defaultExtractors({ pdfEngine: config.PDF_ENGINE, pdfTimeoutMs: config.processingTimeoutMs, maxTextBytes: config.maxFileBytes }));
-  const detector = new MagicTypeDetector();
+  const { extractor, detector } = createExtraction(config);
   const queueDbCloser = { close: () => closeQueueDatabase(queueDb) };
   return {
     config,

@@ -6,12 +6,19 @@ import { configHints, configKeys, configSchema, type ConfigKey, type ConfigValue
 export const Modes = { Embedded: 'embedded', Aws: 'aws' } as const;
 export type Mode = (typeof Modes)[keyof typeof Modes];
 
+export type OpenSearchAuth =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'basic'; readonly username: string; readonly password: string }
+  | { readonly kind: 'sigv4'; readonly region: string; readonly service: 'es' | 'aoss' };
+
 export interface Config extends ConfigValues {
   readonly mode: Mode;
   /** FILESEARCH_HOME resolved to an absolute path. */
   readonly home: string;
   readonly maxFileBytes: number;
   readonly processingTimeoutMs: number;
+  /** OPENSEARCH_AUTH resolved (auto → sigv4 / basic / none). */
+  readonly openSearchAuth: OpenSearchAuth;
   /** Where the settings came from, for `preflight` and logs (never the values of secrets). */
   readonly sources: readonly string[];
 }
@@ -48,8 +55,23 @@ function readFileSource(file: string, problems: string[]): Record<string, unknow
   }
 }
 
+function isHttpUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
 function crossFieldProblems(c: ConfigValues): string[] {
   const problems: string[] = [];
+  for (const key of ['SQS_QUEUE_URL', 'DLQ_QUEUE_URL', 'OPENSEARCH_ENDPOINT', 'SQS_ENDPOINT', 'S3_ENDPOINT'] as const) {
+    const v = c[key];
+    if (v !== undefined && !isHttpUrl(v)) problems.push(`${key}: not an http(s) URL (got ${JSON.stringify(v)}). Fix: use the full URL, e.g. https://…`);
+  }
+  if (c.OPENSEARCH_AUTH === 'basic' && (c.OPENSEARCH_USERNAME === undefined || c.OPENSEARCH_PASSWORD === undefined)) {
+    problems.push('OPENSEARCH_AUTH: basic needs OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD. Fix: set both, or use OPENSEARCH_AUTH=sigv4 for Amazon OpenSearch Service.');
+  }
   if (c.SQS_QUEUE_URL !== undefined) {
     if (c.AWS_REGION === undefined) problems.push('AWS_REGION: required when SQS_QUEUE_URL is set. Fix: export AWS_REGION=ap-northeast-1 (your region).');
     if (c.DLQ_QUEUE_URL === undefined) problems.push('DLQ_QUEUE_URL: required when SQS_QUEUE_URL is set (permanent failures are sent there). Fix: set it to the dead-letter queue URL.');
@@ -103,8 +125,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     home: path.resolve(cwd, v.FILESEARCH_HOME),
     maxFileBytes: Math.floor(v.MAX_FILE_SIZE_MB * 1024 * 1024),
     processingTimeoutMs: Math.round(v.PROCESSING_TIMEOUT * 1000),
+    openSearchAuth: resolveOpenSearchAuth(v),
     sources: Object.freeze(sources),
   });
+}
+
+function resolveOpenSearchAuth(v: ConfigValues): OpenSearchAuth {
+  const host = v.OPENSEARCH_ENDPOINT === undefined ? '' : new URL(v.OPENSEARCH_ENDPOINT).hostname;
+  const aws = /\.(es|aoss)\.amazonaws\.com(\.cn)?$/.exec(host);
+  const kind = v.OPENSEARCH_AUTH !== 'auto' ? v.OPENSEARCH_AUTH : aws !== null ? 'sigv4' : v.OPENSEARCH_USERNAME !== undefined ? 'basic' : 'none';
+  if (kind === 'basic') return { kind, username: v.OPENSEARCH_USERNAME ?? '', password: v.OPENSEARCH_PASSWORD ?? '' };
+  if (kind === 'sigv4') return { kind, region: v.AWS_REGION ?? 'us-east-1', service: aws?.[1] === 'aoss' ? 'aoss' : 'es' };
+  return { kind: 'none' };
 }
 
 /** The only place that reads the process environment. */

@@ -25,7 +25,21 @@ export const configSchema = z.object({
   DLQ_QUEUE_URL: optionalString,
   S3_BUCKET: optionalString,
   OPENSEARCH_ENDPOINT: optionalString,
-  OPENSEARCH_INDEX: z.string().trim().min(1).default('file-index'),
+  OPENSEARCH_INDEX: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower case letters, digits, . _ - (an OpenSearch index name)')
+    .default('file-index'),
+  /** `auto`: SigV4 for *.amazonaws.com endpoints, basic when OPENSEARCH_USERNAME is set, else none. */
+  OPENSEARCH_AUTH: z.enum(['auto', 'none', 'basic', 'sigv4']).default('auto'),
+  OPENSEARCH_USERNAME: optionalString,
+  OPENSEARCH_PASSWORD: optionalString,
+  /** `auto` uses kuromoji when the cluster has the plugin (ranking only; matching is identical). */
+  OPENSEARCH_ANALYZER: z.enum(['auto', 'kuromoji', 'standard']).default('auto'),
+  /** Custom endpoints: VPC endpoints, or S3/SQS-compatible servers in tests. */
+  SQS_ENDPOINT: optionalString,
+  S3_ENDPOINT: optionalString,
+  S3_FORCE_PATH_STYLE: bool.default(false),
   FILESEARCH_HOME: z.string().trim().min(1).default('.filesearch'),
 
   // --- queue ---

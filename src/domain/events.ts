@@ -197,7 +197,7 @@ export function s3NotificationBody(e: {
   key: string;
   size: number;
   etag: string;
-  sequencer: string;
+  sequencer?: string;
   eventTime: string;
   eventName?: string;
 }): string {
@@ -212,7 +212,7 @@ export function s3NotificationBody(e: {
         s3: {
           s3SchemaVersion: '1.0',
           bucket: { name: e.bucket },
-          object: { key: encodedKey, size: e.size, eTag: e.etag, sequencer: e.sequencer },
+          object: { key: encodedKey, size: e.size, eTag: e.etag, ...(e.sequencer === undefined ? {} : { sequencer: e.sequencer }) },
         },
       },
     ],

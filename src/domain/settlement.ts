@@ -45,7 +45,14 @@ export function releaseDelay(receiveCount: number, p: BackoffPolicy): number {
   return Math.max(1, Math.round(capped / 2 + p.random() * (capped / 2)));
 }
 
-/** The attributes a dead-lettered message carries (SPEC §3). The body stays byte for byte. */
+/** SQS accepts at most 10 message attributes per message, none of them empty. */
+export const MAX_MESSAGE_ATTRIBUTES = 10;
+
+/**
+ * The attributes a dead-lettered message carries (SPEC §3): nine searchable ones plus `details`,
+ * a JSON object with the rest (error name, key, source message id, stack), because SQS allows
+ * ten attributes at most. Empty values are left out (SQS refuses them). The body stays byte for byte.
+ */
 export function deadLetterAttributes(input: {
   readonly failure: Failure;
   readonly receiveCount: number;
@@ -56,10 +63,15 @@ export function deadLetterAttributes(input: {
   readonly messageId: string;
 }): Record<string, string> {
   const { error, stage, key } = input.failure;
+  const details = {
+    errorName: error.name,
+    ...(key === undefined ? {} : { key }),
+    sourceMessageId: input.messageId,
+    ...(error.stack === undefined ? {} : { stack: error.stack.slice(0, 4_000) }),
+  };
   const attrs: Record<string, string> = {
     reason: error.code,
     errorType: error.errorClass,
-    errorName: error.name,
     errorMessage: error.message.slice(0, 2_000),
     stage,
     attempts: String(input.receiveCount),
@@ -67,9 +79,17 @@ export function deadLetterAttributes(input: {
     lastFailureAt: input.now.toISOString(),
     workerId: input.workerId,
     sourceQueue: input.sourceQueue,
-    sourceMessageId: input.messageId,
+    details: JSON.stringify(details),
   };
-  if (error.stack !== undefined) attrs['stack'] = error.stack.slice(0, 4_000);
-  if (key !== undefined) attrs['key'] = key;
-  return attrs;
+  return Object.fromEntries(Object.entries(attrs).filter(([, v]) => v !== ''));
+}
+
+/** Reads the `details` attribute back (for DLQ tooling); tolerant of messages from older workers. */
+export function deadLetterDetails(attributes: Readonly<Record<string, string>>): { errorName?: string; key?: string; sourceMessageId?: string; stack?: string } {
+  try {
+    const parsed = JSON.parse(attributes['details'] ?? '{}') as unknown;
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { documentId } from '../../src/domain/document.js';
+import { deadLetterDetails } from '../../src/domain/settlement.js';
 import type { QueueMessage } from '../../src/ports/queue.port.js';
 import { corpusRoot, openEmbedded, runCli, tempHome } from '../support/cli.js';
 
@@ -51,7 +52,8 @@ describe('poison messages', () => {
       const reasons = dead.map((m) => m.attributes['reason']).sort();
       expect(reasons).toEqual(['encrypted_file', 'malformed_message', 'malformed_message', 'malformed_message', 'malformed_message', 'object_not_found']);
       const encrypted = dead.find((m) => m.attributes['reason'] === 'encrypted_file');
-      expect(encrypted?.attributes).toMatchObject({ stage: 'extract', key: 'encrypted.pdf', sourceQueue: 'filesearch' });
+      expect(encrypted?.attributes).toMatchObject({ stage: 'extract', sourceQueue: 'filesearch' });
+      expect(deadLetterDetails(encrypted?.attributes ?? {}).key).toBe('encrypted.pdf');
       expect(encrypted?.attributes['workerId']).toMatch(/:\d+$/);
     } finally {
       await rt.close();

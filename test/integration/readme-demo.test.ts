@@ -13,7 +13,7 @@ describe('npm run demo', () => {
       encoding: 'utf8',
     });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain('queued 6 file(s)');
+    expect(r.stdout).toContain('queued 6 file(s) from');
     expect(r.stderr).toContain('6 indexed · 0 removed · 0 ignored · 0 dead-lettered');
     // Piped output marks highlights with 【】: the 2-character word, the 1-character word, Shift_JIS and PDF hits.
     expect(r.stdout).toMatch(/samples\/議事録_定例会議_第12回\.txt[\s\S]*定例【会議】/);

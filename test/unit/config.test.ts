@@ -61,4 +61,36 @@ describe('loadConfig', () => {
     fs.writeFileSync(bad, '{nope');
     expect(() => loadConfig({ env: {}, file: bad })).toThrow(/not valid JSON/);
   });
+
+  describe('AWS mode', () => {
+    const aws = {
+      AWS_REGION: 'ap-northeast-1',
+      SQS_QUEUE_URL: 'https://sqs.ap-northeast-1.amazonaws.com/123/files',
+      DLQ_QUEUE_URL: 'https://sqs.ap-northeast-1.amazonaws.com/123/files-dlq',
+    };
+
+    it('signs requests with SigV4 for Amazon OpenSearch Service endpoints', () => {
+      const c = loadConfig({ env: { ...aws, OPENSEARCH_ENDPOINT: 'https://search-files-abc.ap-northeast-1.es.amazonaws.com' } });
+      expect(c.mode).toBe('aws');
+      expect(c.openSearchAuth).toEqual({ kind: 'sigv4', region: 'ap-northeast-1', service: 'es' });
+      const serverless = loadConfig({ env: { ...aws, OPENSEARCH_ENDPOINT: 'https://abc.ap-northeast-1.aoss.amazonaws.com' } });
+      expect(serverless.openSearchAuth).toMatchObject({ kind: 'sigv4', service: 'aoss' });
+    });
+
+    it('uses basic auth when a user name is given, none otherwise', () => {
+      const basic = loadConfig({ env: { ...aws, OPENSEARCH_ENDPOINT: 'https://os.internal:9200', OPENSEARCH_USERNAME: 'u', OPENSEARCH_PASSWORD: 'p' } });
+      expect(basic.openSearchAuth).toEqual({ kind: 'basic', username: 'u', password: 'p' });
+      expect(loadConfig({ env: { ...aws, OPENSEARCH_ENDPOINT: 'http://127.0.0.1:9200' } }).openSearchAuth).toEqual({ kind: 'none' });
+    });
+
+    it('rejects URLs that are not http(s) and basic auth without a password', () => {
+      const p = problems({ ...aws, OPENSEARCH_ENDPOINT: 'search-files.example', OPENSEARCH_AUTH: 'basic', OPENSEARCH_USERNAME: 'u' });
+      expect(p.some((x) => x.startsWith('OPENSEARCH_ENDPOINT: not an http(s) URL'))).toBe(true);
+      expect(p.some((x) => x.startsWith('OPENSEARCH_AUTH: basic needs'))).toBe(true);
+    });
+
+    it('rejects an index name OpenSearch would refuse', () => {
+      expect(problems({ OPENSEARCH_INDEX: 'Files' })[0]).toMatch(/^OPENSEARCH_INDEX: must be lower case/);
+    });
+  });
 });

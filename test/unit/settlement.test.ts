@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, FatalError, PermanentError, Stages, TransientError } from '../../src/domain/errors.js';
-import { deadLetterAttributes, releaseDelay, settle } from '../../src/domain/settlement.js';
+import { MAX_MESSAGE_ATTRIBUTES, deadLetterAttributes, deadLetterDetails, releaseDelay, settle } from '../../src/domain/settlement.js';
 import { compareSequencers, isStale } from '../../src/domain/sequencer.js';
 
 const policy = { initialDelaySeconds: 2, maxDelaySeconds: 300, random: () => 1 };
@@ -55,10 +55,24 @@ describe('deadLetterAttributes', () => {
       lastFailureAt: '2026-01-01T00:01:00.000Z',
       workerId: 'host:1',
       sourceQueue: 'q',
-      sourceMessageId: 'm1',
-      key: 'a.pdf',
     });
-    expect(a['stack']).toContain('PermanentError');
+    expect(deadLetterDetails(a)).toMatchObject({ errorName: 'PermanentError', key: 'a.pdf', sourceMessageId: 'm1' });
+    expect(deadLetterDetails(a).stack).toContain('PermanentError');
+  });
+
+  it('fits SQS: at most 10 attributes and no empty values', () => {
+    const a = deadLetterAttributes({
+      failure: { error: new PermanentError(ErrorCodes.CorruptFile, ''), stage: Stages.Extract, key: 'k' },
+      receiveCount: 1,
+      firstFailureAt: new Date(0),
+      now: new Date(0),
+      workerId: 'w',
+      sourceQueue: 'q',
+      messageId: 'm',
+    });
+    expect(Object.keys(a).length).toBeLessThanOrEqual(MAX_MESSAGE_ATTRIBUTES);
+    expect(Object.values(a).every((v) => v.length > 0)).toBe(true);
+    expect(a['errorMessage']).toBeUndefined();
   });
 });
 

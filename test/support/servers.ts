@@ -1,0 +1,31 @@
+import { inject } from 'vitest';
+
+/**
+ * Real servers on 127.0.0.1, started once per `vitest run` by test/support/global-setup.ts (or kept
+ * up between runs by `node scripts/test-servers/servers.mjs start`). They are shared by every test
+ * file and possibly by several runs: give each queue, bucket and index a unique name.
+ */
+export interface TestServers {
+  region: string; // 'us-east-1'
+  credentials: { accessKeyId: string; secretAccessKey: string }; // dummy 'test'/'test'
+  sqs: { elasticmq: string; moto: string }; // http://127.0.0.1:PORT
+  s3: string; // moto; use path-style addressing (forcePathStyle)
+  opensearch: string; // http://127.0.0.1:PORT, plain HTTP, no auth
+  opensearchPlugins: string[]; // e.g. ['analysis-kuromoji']
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    testServers: TestServers;
+  }
+}
+
+/** The running servers; throws (a failure, never a skip) when the run has none. */
+export function testServers(): TestServers {
+  const servers = inject('testServers') as TestServers | undefined;
+  if (servers !== undefined) return servers;
+  if (process.env['FILESEARCH_TEST_SERVERS'] === 'none') {
+    throw new Error('real servers are off (FILESEARCH_TEST_SERVERS=none): run `npm test`');
+  }
+  throw new Error('no test servers were provided: vitest.config.ts must list test/support/global-setup.ts in globalSetup');
+}
