@@ -82,17 +82,13 @@ aws { region = "${region}", accountId = "000000000000" }
   });
   const url = `http://127.0.0.1:${port}`;
   const server = { name: 'elasticmq', pid, port, url, logFile, version: elasticmq.version };
-  try {
-    await waitHealthy({
-      name: `ElasticMQ ${elasticmq.version}`,
-      pid,
-      logFile,
-      timeoutMs: 60_000,
-      check: () =>
-        httpOk(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=ListQueues' }),
-    });
-    return server;
-  } catch (error) {
-    throw Object.assign(error, { server });
-  }
+  await waitHealthy({
+    name: `ElasticMQ ${elasticmq.version}`,
+    pid,
+    logFile,
+    timeoutMs: 60_000,
+    check: () =>
+      httpOk(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=ListQueues' }),
+  });
+  return server;
 }

@@ -1,14 +1,14 @@
 // Exit handlers: the servers of a guarded run die with this process, whether it exits, crashes
 // (uncaught exceptions still run 'exit' handlers) or is stopped by a signal. SIGKILL leaves no
 // handler to run: spawnServer's parent-death signal covers that.
-import { signalGroup } from './processes.mjs';
+import { signalGroup, spawnedGroups } from './processes.mjs';
 import { removeRunDir } from './state.mjs';
 
-const guarded = new Map();
+const guarded = new Set(); // run dirs
 let handlersInstalled = false;
 
-export function guard(runDir, started) {
-  guarded.set(runDir, started);
+export function guard(runDir) {
+  guarded.add(runDir);
   if (handlersInstalled) return;
   handlersInstalled = true;
   process.on('exit', killGuardedNow);
@@ -28,8 +28,8 @@ export function unguard(runDir) {
 }
 
 function killGuardedNow() {
-  for (const [runDir, started] of guarded) {
-    for (const server of started) signalGroup(server.pid, 'SIGKILL');
+  for (const runDir of guarded) {
+    for (const pid of spawnedGroups(runDir)) signalGroup(pid, 'SIGKILL');
     try {
       removeRunDir(runDir);
     } catch {

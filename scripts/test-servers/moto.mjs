@@ -43,10 +43,6 @@ export async function startMoto({ venvPython, runDir, owned }) {
   });
   const url = `http://127.0.0.1:${port}`;
   const server = { name: 'moto', pid, port, url, logFile, version: moto.version };
-  try {
-    await waitHealthy({ name: `moto ${moto.version}`, pid, logFile, timeoutMs: 60_000, check: () => httpOk(`${url}/moto-api/`) });
-    return server;
-  } catch (error) {
-    throw Object.assign(error, { server });
-  }
+  await waitHealthy({ name: `moto ${moto.version}`, pid, logFile, timeoutMs: 60_000, check: () => httpOk(`${url}/moto-api/`) });
+  return server;
 }

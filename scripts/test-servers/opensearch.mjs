@@ -114,25 +114,21 @@ export async function startOpenSearch({ distDir, java, runDir, owned, log }) {
   });
   const url = `http://127.0.0.1:${httpPort}`;
   const server = { name: 'opensearch', pid, port: httpPort, transportPort, url, logFile };
-  try {
-    await waitHealthy({
-      name: `OpenSearch ${opensearch.version}`,
-      pid,
-      logFile,
-      timeoutMs: 180_000,
-      check: async () => {
-        const health = await httpJson(`${url}/_cluster/health?wait_for_status=yellow&timeout=1s`);
-        return health.status === 'yellow' || health.status === 'green';
-      },
-    });
-    const info = await httpJson(url);
-    const plugins = (await httpJson(`${url}/_cat/plugins?format=json`)).map((p) => p.component);
-    await selfTest(url, plugins);
-    log(`OpenSearch ${info.version.number} up at ${url}; _cat/plugins: ${plugins.join(', ') || '(none)'}`);
-    return { ...server, version: info.version.number, plugins };
-  } catch (error) {
-    throw Object.assign(error, { server });
-  }
+  await waitHealthy({
+    name: `OpenSearch ${opensearch.version}`,
+    pid,
+    logFile,
+    timeoutMs: 180_000,
+    check: async () => {
+      const health = await httpJson(`${url}/_cluster/health?wait_for_status=yellow&timeout=1s`);
+      return health.status === 'yellow' || health.status === 'green';
+    },
+  });
+  const info = await httpJson(url);
+  const plugins = (await httpJson(`${url}/_cat/plugins?format=json`)).map((p) => p.component);
+  await selfTest(url, plugins);
+  log(`OpenSearch ${info.version.number} up at ${url}; _cat/plugins: ${plugins.join(', ') || '(none)'}`);
+  return { ...server, version: info.version.number, plugins };
 }
 
 /** Proves the added modules and plugin load and analyze, so a broken assembly fails loudly here. */

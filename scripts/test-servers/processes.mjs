@@ -28,6 +28,12 @@ export async function freePorts(count) {
 export const MARKER = 'FILESEARCH_TEST_SERVERS_RUN';
 
 const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
+const spawned = new Map(); // marker → process group ids started with it
+
+/** Every process group this process started for a run, healthy or not, for stop and exit handlers. */
+export function spawnedGroups(marker) {
+  return [...(spawned.get(marker) ?? [])];
+}
 
 /**
  * Starts `command` as the leader of its own process group, output appended to `logFile`. When
@@ -44,6 +50,7 @@ export async function spawnServer({ command, args, env, cwd, logFile, owned, mar
   }
   child.on('error', () => {}); // a late spawn error shows up as a dead process in waitHealthy
   child.unref();
+  spawned.set(marker, new Set([...(spawned.get(marker) ?? []), child.pid]));
   return child.pid;
 }
 

@@ -13,7 +13,7 @@ import { provisionElasticMq, startElasticMq } from './elasticmq.mjs';
 import { provisionMoto, startMoto } from './moto.mjs';
 import { provisionOpenSearch, startOpenSearch } from './opensearch.mjs';
 import { guard, unguard } from './exit-guard.mjs';
-import { groupRssMiB, stopGroup } from './processes.mjs';
+import { groupRssMiB, spawnedGroups, stopGroup } from './processes.mjs';
 import {
   RUN_DIR_PREFIX,
   fingerprint,
@@ -56,17 +56,13 @@ export async function startServers({ owned = true, log = defaultLog } = {}) {
   sweepDeadRunDirs();
   const runDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), RUN_DIR_PREFIX));
   if (owned) writeOwner(runDir);
-  const started = [];
-  guard(runDir, started);
+  guard(runDir);
   const bring = async (provision, start) => {
     const provisioned = await provision();
     for (let attempt = 1; ; attempt++) {
       try {
-        const server = await start(provisioned);
-        started.push(server);
-        return server;
+        return await start(provisioned);
       } catch (error) {
-        if (error.server) started.push(error.server);
         if (!error.portConflict || attempt === 2) throw error; // a free port was taken meanwhile: once more
       }
     }
@@ -87,7 +83,7 @@ export async function startServers({ owned = true, log = defaultLog } = {}) {
   ]);
   const failures = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
   if (failures.length > 0) {
-    await stopAll(runDir, started);
+    await stopAll(runDir);
     throw new Error(`test servers failed to start:\n\n${failures.map((e) => e?.message ?? String(e)).join('\n\n')}`);
   }
   const [os_, mq, mo] = results.map((r) => r.value);
@@ -105,7 +101,7 @@ export async function startServers({ owned = true, log = defaultLog } = {}) {
   const memory = [os_, mq, mo].map((s) => `${s.name} ${groupRssMiB(s.pid) ?? '?'} MiB`).join(', ');
   log(`ready in ${((Date.now() - began) / 1000).toFixed(1)} s (RSS ${memory}); data and logs in ${runDir}`);
   let stopping;
-  const stop = () => (stopping ??= stopAll(runDir, started));
+  const stop = () => (stopping ??= stopAll(runDir));
   return { endpoints, state, stop };
 }
 
@@ -121,8 +117,8 @@ export async function findRunningServers({ log = defaultLog } = {}) {
   return undefined;
 }
 
-async function stopAll(runDir, started) {
-  await Promise.all(started.map((s) => stopGroup(s.pid)));
+async function stopAll(runDir) {
+  await Promise.all(spawnedGroups(runDir).map((pid) => stopGroup(pid)));
   removeRunDir(runDir);
   unguard(runDir);
 }

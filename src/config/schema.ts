@@ -60,7 +60,9 @@ export const configSchema = z.object({
 
   // --- bulk indexing: flush by count, bytes or time ---
   BULK_MAX_DOCUMENTS: int(1, 10_000).default(100),
-  BULK_MAX_BYTES: int(1_024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
+  // A bulk request carries ~2.3× the content bytes (content + token text); 4 MiB stays under the
+  // 10 MiB request limit of small Amazon OpenSearch instances.
+  BULK_MAX_BYTES: int(1_024, 100 * 1024 * 1024).default(4 * 1024 * 1024),
   BULK_FLUSH_MS: int(0, 60_000).default(250),
 
   // --- logs ---

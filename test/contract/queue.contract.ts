@@ -17,8 +17,6 @@ export interface QueueFixture {
   visibilityTimeoutSeconds: number;
   /** Lone surrogates and NUL round-trip; SQS rejects characters outside its XML-safe set. */
   supportsArbitraryStrings: boolean;
-  /** deleteBatch reports a stale receipt handle as failed and keeps the message (SQS only "might not delete"). */
-  rejectsStaleReceiptHandles: boolean;
   /**
    * Amazon SQS redrives the message itself: in the DLQ it goes on counting receives, so its first
    * receive there reports maxReceiveCount + 1. The embedded queue starts it afresh at 1. Default false.
@@ -32,7 +30,15 @@ export interface QueueFixture {
 const PORTABLE_BODY = '{"key":"請求書/2024年 \\"最終\\" 版.pdf"} \'single\' 😀🇯🇵 back\\slash\ttab\nnewline';
 const ARBITRARY_TAIL = ' lone\uD800high lone\uDC00low nul\u0000 {"unterminated": [';
 
-export function describeQueueContract(name: string, makeFixture: () => Promise<QueueFixture>): void {
+/**
+ * `traits` are known when the suite is declared: a test of a promise the backend does not make is
+ * not registered at all (rather than shown as skipped, which reads like a missing dependency).
+ */
+export function describeQueueContract(
+  name: string,
+  makeFixture: () => Promise<QueueFixture>,
+  traits: { readonly rejectsStaleReceiptHandles: boolean } = { rejectsStaleReceiptHandles: true },
+): void {
   describe(`Queue contract: ${name}`, () => {
     let fx: QueueFixture;
 
@@ -117,8 +123,9 @@ export function describeQueueContract(name: string, makeFixture: () => Promise<Q
       expect(await fx.queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
     });
 
-    it('keeps a message that is deleted with a stale receipt handle', async (ctx) => {
-      ctx.skip(!fx.rejectsStaleReceiptHandles, 'this queue does not promise to reject stale handles');
+    // Amazon SQS documents that a delete with an old handle may succeed without deleting, so
+    // only backends that promise to reject stale handles register this test.
+    if (traits.rejectsStaleReceiptHandles) it('keeps a message that is deleted with a stale receipt handle', async () => {
       const { id } = await fx.queue.send({ body: 'keep me' });
       const first = await receiveOne(fx.queue, { visibilityTimeoutSeconds: 1 });
       await fx.elapse(2);

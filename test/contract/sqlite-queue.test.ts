@@ -36,7 +36,6 @@ function embeddedFixture(dir: string): QueueFixture & { db: QueueDatabase; clock
     maxReceiveCount: 3,
     visibilityTimeoutSeconds: 30,
     supportsArbitraryStrings: true,
-    rejectsStaleReceiptHandles: true,
     elapse: async (seconds) => {
       now += seconds * 1000;
     },
