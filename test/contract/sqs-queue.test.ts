@@ -32,7 +32,7 @@ function sqsClient(endpoint: string): SQSClient {
   return new SQSClient({ region: servers.region, credentials: servers.credentials, endpoint, maxAttempts: 1 });
 }
 
-async function sqsFixture(endpoint: string, traits: ServerTraits): Promise<SqsFixture> {
+async function sqsFixture(endpoint: string): Promise<SqsFixture> {
   const client = sqsClient(endpoint);
   const name = `contract-${randomUUID().slice(0, 8)}`;
   const dlqUrl = (await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl ?? '';
@@ -72,7 +72,7 @@ async function sqsFixture(endpoint: string, traits: ServerTraits): Promise<SqsFi
 }
 
 const servers = testServers();
-const SERVERS = [
+const SERVERS: ReadonlyArray<{ name: string; endpoint: string; traits: ServerTraits }> = [
   // ElasticMQ checks receipt handles strictly: an old one fails with ReceiptHandleIsInvalid and the
   // message stays. (It also refuses a second delete with the handle that already deleted it.)
   // Its `sqs-limits = strict` (the default) enforces SQS's message limits.
@@ -81,16 +81,16 @@ const SERVERS = [
   // (which then keeps the message) it deletes the message. It accepts any number of attributes,
   // empty attribute values and messages over 256 KiB, all of which Amazon SQS refuses.
   { name: 'moto', endpoint: servers.sqs.moto, traits: { rejectsStaleReceiptHandles: false, enforcesMessageLimits: false } },
-] as const;
+];
 
 for (const server of SERVERS) {
-  describeQueueContract(`SqsQueue on ${server.name}`, () => sqsFixture(server.endpoint, server.traits), server.traits);
+  describeQueueContract(`SqsQueue on ${server.name}`, () => sqsFixture(server.endpoint), server.traits);
 
   describe(`SqsQueue on ${server.name} (SQS specifics)`, () => {
     let fx: SqsFixture;
 
     beforeEach(async () => {
-      fx = await sqsFixture(server.endpoint, server.traits);
+      fx = await sqsFixture(server.endpoint);
     });
 
     afterEach(async () => {
