@@ -17,11 +17,12 @@ for cmd in "${!need[@]}"; do
 done
 # Data packages have no command: check their files.
 [ -d /usr/share/poppler/cMap ] || missing+=(poppler-data)
-if command -v tesseract >/dev/null 2>&1; then
-  tesseract --list-langs 2>/dev/null | grep -qx jpn || missing+=(tesseract-ocr-jpn)
-else
-  missing+=(tesseract-ocr-jpn)
-fi
+# OCR languages: Japanese (horizontal and vertical), English, and orientation detection.
+declare -A lang_pkg=([jpn]=tesseract-ocr-jpn [jpn_vert]=tesseract-ocr-jpn-vert [eng]=tesseract-ocr-eng [osd]=tesseract-ocr-osd)
+langs="$(tesseract --list-langs 2>/dev/null || true)"
+for lang in "${!lang_pkg[@]}"; do
+  grep -qx "$lang" <<<"$langs" || missing+=("${lang_pkg[$lang]}")
+done
 # Real servers for the tests (scripts/test-servers): Java 17 runs OpenSearch and ElasticMQ, Maven
 # resolves ElasticMQ's classpath, unzip unpacks OpenSearch, and moto needs python3 with venv
 # (Debian ships venv/ensurepip separately, in python3-venv).

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../domain/errors.js';
+import type { ExtractionSettings } from '../ports/extractor.port.js';
 import { configHints, configKeys, configSchema, type ConfigKey, type ConfigValues } from './schema.js';
 
 export const Modes = { Embedded: 'embedded', Aws: 'aws' } as const;
@@ -142,4 +143,17 @@ function resolveOpenSearchAuth(v: ConfigValues): OpenSearchAuth {
 /** The only place that reads the process environment. */
 export function loadConfigFromProcess(options: Omit<LoadConfigOptions, 'env'> = {}): Config {
   return loadConfig({ ...options, env: process.env });
+}
+
+/** The extraction settings (plain data) that the extractors and the pool's children are built from. */
+export function extractionSettings(config: Config): ExtractionSettings {
+  return {
+    pdfEngine: config.PDF_ENGINE,
+    timeoutMs: config.processingTimeoutMs,
+    maxBytes: config.maxFileBytes,
+    maxPages: config.MAX_PAGES,
+    maxImagePixels: config.MAX_IMAGE_PIXELS,
+    maxDecompressedBytes: Math.floor(config.MAX_DECOMPRESSED_MB * 1024 * 1024),
+    ocr: { mode: config.OCR, languages: config.OCR_LANGUAGES, dpi: config.OCR_DPI },
+  };
 }

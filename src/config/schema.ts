@@ -56,6 +56,21 @@ export const configSchema = z.object({
   PROCESSING_TIMEOUT: num(1, 43_200).default(300),
   MAX_CONTENT_CHARS: int(1_000, 100_000_000).default(1_000_000),
   PDF_ENGINE: z.enum(['auto', 'poppler', 'pdfjs']).default('auto'),
+  MAX_PAGES: int(1, 100_000).default(2_000),
+  MAX_IMAGE_PIXELS: int(1, 2_000_000_000).default(150_000_000),
+  MAX_DECOMPRESSED_MB: num(1, 100_000).default(1_024),
+  /** `auto`: OCR scans and images when tesseract + languages are installed; `off`: metadata only. */
+  OCR: z.enum(['auto', 'off']).default('auto'),
+  OCR_LANGUAGES: z
+    .string()
+    .trim()
+    .regex(/^[a-z_]+(\+[a-z_]+)*$/, 'must be tesseract language codes joined by +, e.g. jpn+eng')
+    .default('jpn+eng'),
+  OCR_DPI: int(72, 600).default(300),
+  /** Extraction child processes; default one per CPU core. */
+  EXTRACT_POOL_SIZE: int(1, 64).default(Math.max(1, os.availableParallelism())),
+  /** Heap cap of each extraction child process. */
+  EXTRACT_MEMORY_MB: int(128, 65_536).default(1_024),
   TEMP_DIR: z.string().trim().min(1).default(os.tmpdir()),
 
   // --- bulk indexing: flush by count, bytes or time ---

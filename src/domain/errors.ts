@@ -19,6 +19,9 @@ export const ErrorCodes = {
   EncryptedFile: 'encrypted_file',
   ExtractionFailed: 'extraction_failed',
   ExtractionTimeout: 'extraction_timeout',
+  TooManyPages: 'too_many_pages',
+  TooManyPixels: 'too_many_pixels',
+  DecompressionBomb: 'decompression_bomb',
   // index
   IndexRejected: 'index_rejected',
   IndexUnavailable: 'index_unavailable',

@@ -47,3 +47,29 @@ export interface Extractor {
 export interface TypeDetector {
   detect(path: string, extension: string): Promise<DetectedType>;
 }
+
+/**
+ * Everything an extractor needs to be built, as plain data: the extraction pool sends it to its
+ * child processes, which build the same extractors there.
+ */
+export interface ExtractionSettings {
+  /** `auto` = poppler when installed, else pdf.js. */
+  readonly pdfEngine: 'auto' | 'poppler' | 'pdfjs';
+  /** Per file; the pool kills the work when it passes (permanent `extraction_timeout`). */
+  readonly timeoutMs: number;
+  /** Text formats read at most this many bytes (`too_large` beyond). */
+  readonly maxBytes: number;
+  /** PDFs and multi-page images with more pages fail with `too_many_pages`. */
+  readonly maxPages: number;
+  /** Images (and rendered pages) above width × height fail with `too_many_pixels`, before decoding. */
+  readonly maxImagePixels: number;
+  /** Zip-based formats (docx, xlsx, odt…) whose entries inflate past this fail with `decompression_bomb`. */
+  readonly maxDecompressedBytes: number;
+  readonly ocr: {
+    /** `auto` = OCR when tesseract and the languages are installed; otherwise metadata-only with a flag. */
+    readonly mode: 'auto' | 'off';
+    /** Tesseract languages, e.g. `jpn+eng`. */
+    readonly languages: string;
+    readonly dpi: number;
+  };
+}

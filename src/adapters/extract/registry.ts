@@ -1,28 +1,29 @@
-import type { DetectedType, Extraction, ExtractionInput, Extractor } from '../../ports/extractor.port.js';
+import type { DetectedType, Extraction, ExtractionInput, ExtractionSettings, Extractor } from '../../ports/extractor.port.js';
 import { MetadataOnlyExtractor } from './metadata-only-extractor.js';
-import { PdfExtractor, type PdfEngine } from './pdf-extractor.js';
+import { PdfExtractor } from './pdf-extractor.js';
 import { TextExtractor } from './text-extractor.js';
 
-export interface DefaultExtractorsOptions {
-  /** `auto` (poppler when installed, else pdf.js), `poppler` or `pdfjs`. Default `auto`. */
-  readonly pdfEngine?: PdfEngine;
-  /** Per-command timeout for the PDF engine. Default 120 s. */
-  readonly pdfTimeoutMs?: number;
-  /** Text files above this size fail with `too_large`. Default 64 MiB. */
-  readonly maxTextBytes?: number;
-}
+/** Settings for tests and tools that do not load a Config: the production defaults. */
+export const DEFAULT_EXTRACTION_SETTINGS: ExtractionSettings = Object.freeze({
+  pdfEngine: 'auto',
+  timeoutMs: 300_000,
+  maxBytes: 100 * 1024 * 1024,
+  maxPages: 2_000,
+  maxImagePixels: 150_000_000,
+  maxDecompressedBytes: 1024 * 1024 * 1024,
+  ocr: Object.freeze({ mode: 'auto', languages: 'jpn+eng', dpi: 300 }),
+});
 
 /**
- * The extractors in priority order. Adding a format (OCR, Office) is one file plus one line here;
- * the registry appends the metadata-only fallback itself.
+ * The extractors in priority order, built from plain settings (so the extraction pool's child
+ * processes build exactly the same ones). Adding a format is one file plus one line here; the
+ * registry appends the metadata-only fallback itself.
  */
-export function defaultExtractors(options: DefaultExtractorsOptions = {}): Extractor[] {
-  const pdf = new PdfExtractor({
-    ...(options.pdfEngine === undefined ? {} : { engine: options.pdfEngine }),
-    ...(options.pdfTimeoutMs === undefined ? {} : { timeoutMs: options.pdfTimeoutMs }),
-  });
-  const text = new TextExtractor(options.maxTextBytes === undefined ? {} : { maxBytes: options.maxTextBytes });
-  return [pdf, text];
+export function defaultExtractors(settings: ExtractionSettings = DEFAULT_EXTRACTION_SETTINGS): Extractor[] {
+  return [
+    new PdfExtractor({ engine: settings.pdfEngine, timeoutMs: settings.timeoutMs }),
+    new TextExtractor({ maxBytes: settings.maxBytes }),
+  ];
 }
 
 /** Delegates to the first extractor that supports the detected type. */
