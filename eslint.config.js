@@ -19,11 +19,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config/**', 'test/**', 'scripts/**', 'bin/**', 'vitest.config.ts'],
+    files: ['src/config/**', 'test/**', 'scripts/**', 'bin/**', 'bench/**', 'vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
-    files: ['bin/**', 'scripts/**/*.mjs'],
+    files: ['bin/**', 'scripts/**/*.mjs', 'bench/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
   },
 );

@@ -1,6 +1,8 @@
 import os from 'node:os';
 import type { Command } from 'commander';
+import { detectOcrCapabilities } from '../adapters/extract/ocr/tesseract.js';
 import { systemClock } from '../ports/clock.port.js';
+import type { Logger } from '../runtime/logger.js';
 import { createLogger } from '../runtime/logger.js';
 import { TempDirectory } from '../runtime/temp-files.js';
 import { Worker } from '../runtime/worker.js';
@@ -28,6 +30,7 @@ export function registerRun(program: Command): void {
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
 
+      await warnAboutOcr(config.OCR, config.OCR_LANGUAGES, logger);
       const stats = await withRuntime(config, async (rt) => {
         const temp = await TempDirectory.create(config.TEMP_DIR);
         try {
@@ -69,4 +72,24 @@ export function registerRun(program: Command): void {
           `${stats.ignored} ignored · ${stats.deadLettered} dead-lettered · ${stats.released} released\n`,
       );
     });
+}
+
+/**
+ * Without Tesseract (or its language data) scans and images are indexed metadata-only with a
+ * flag, never dead-lettered; say so once at start so the operator knows why.
+ */
+async function warnAboutOcr(mode: 'auto' | 'off', languages: string, logger: Logger): Promise<void> {
+  if (mode === 'off') {
+    logger.info({ event: 'ocr_disabled' }, 'OCR=off: images and scanned pages are indexed metadata-only');
+    return;
+  }
+  const ocr = await detectOcrCapabilities();
+  const wanted = [...languages.split('+'), 'jpn_vert', 'osd'];
+  const missing = ocr.available ? wanted.filter((l) => !ocr.languages.includes(l)) : wanted;
+  if (!ocr.available || missing.length > 0) {
+    logger.warn(
+      { event: 'ocr_degraded', available: ocr.available, version: ocr.version, missing, reason: ocr.reason },
+      'OCR is degraded: images/scans without the missing languages are indexed metadata-only (install tesseract-ocr-jpn, -jpn-vert, -osd)',
+    );
+  }
 }

@@ -43,12 +43,13 @@ export async function createAwsRuntime(config: Config): Promise<Runtime> {
     analyzer: config.OPENSEARCH_ANALYZER,
   });
   const clients = { close: () => (sqs.destroy(), s3.destroy()) };
-  const close = closer([clients, queue, dlq, store, index]);
+  const { extractor, detector } = createExtraction(config);
+  const close = closer([clients, queue, dlq, store, index, extractor]);
   try {
     await index.ensureSchema();
   } catch (err) {
     await close();
     throw err;
   }
-  return { config, queue, dlq, store, index, ...createExtraction(config), close };
+  return { config, queue, dlq, store, index, extractor, detector, close };
 }

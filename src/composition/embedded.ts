@@ -37,6 +37,6 @@ export async function createEmbeddedRuntime(config: Config): Promise<Runtime> {
     extractor,
     detector,
     registerFolder: (dir, bucket) => buckets.register(dir, bucket),
-    close: closer([queueDbCloser, queue, dlq, store, index]),
+    close: closer([queueDbCloser, queue, dlq, store, index, extractor]),
   };
 }

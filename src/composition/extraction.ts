@@ -1,14 +1,33 @@
+import { ExtractionPool } from '../adapters/extract/pool/extraction-pool.js';
 import { defaultExtractors, ExtractorRegistry } from '../adapters/extract/registry.js';
 import { MagicTypeDetector } from '../adapters/extract/type-detector.js';
 import { extractionSettings, type Config } from '../config/config.js';
 import type { Extractor, TypeDetector } from '../ports/extractor.port.js';
 
-/** Extraction is the same in every mode: both composition roots take it from here. */
-export function createExtraction(config: Config): { extractor: Extractor; detector: TypeDetector } {
+export interface ExtractionParts {
+  /** The extraction pool: child processes, killed at PROCESSING_TIMEOUT. */
+  readonly extractor: ExtractionPool;
+  /** In-process: it reads only the first 4 KiB of a file. */
+  readonly detector: TypeDetector;
+}
+
+/**
+ * Extraction is the same in every mode: both composition roots take it from here and close the
+ * pool with the rest of the runtime. Children start on the first file, so commands that never
+ * extract (status, search, ingest) start none.
+ */
+export function createExtraction(config: Config): ExtractionParts {
   return {
-    extractor: new ExtractorRegistry(
-      defaultExtractors(extractionSettings(config)),
-    ),
+    extractor: new ExtractionPool({
+      settings: extractionSettings(config),
+      size: config.EXTRACT_POOL_SIZE,
+      memoryMb: config.EXTRACT_MEMORY_MB,
+    }),
     detector: new MagicTypeDetector(),
   };
+}
+
+/** The same extractors in this process (tests and tools): no isolation, no kill at the deadline. */
+export function createInProcessExtractor(config: Config): Extractor {
+  return new ExtractorRegistry(defaultExtractors(extractionSettings(config)));
 }

@@ -22,8 +22,14 @@ export class TempDirectory implements TempFiles {
     return path.join(this.dir, `${this.counter}-${randomBytes(4).toString('hex')}${ext}`);
   }
 
+  /**
+   * Removes the file and its siblings `<file>.*` (pages rendered for OCR): when the extraction
+   * pool kills a job, the extractor's own clean-up never ran.
+   */
   async release(file: string): Promise<void> {
-    await fs.promises.rm(file, { force: true });
+    const base = `${path.basename(file)}.`;
+    const siblings = (await fs.promises.readdir(path.dirname(file)).catch(() => [] as string[])).filter((n) => n.startsWith(base));
+    await Promise.all([file, ...siblings.map((n) => path.join(path.dirname(file), n))].map((f) => fs.promises.rm(f, { force: true })));
   }
 
   close(): Promise<void> {

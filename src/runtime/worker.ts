@@ -97,7 +97,7 @@ export class Worker {
     const { queue, logger, options } = this.deps;
     const held = new Set<Promise<void>>();
     const capacity = options.concurrency + options.batchSize;
-    logger.info({ event: 'worker_started', queue: queue.name, concurrency: options.concurrency, batchSize: options.batchSize });
+    logger.info({ event: 'worker_started', queue: queue.name, concurrency: options.concurrency, batchSize: options.batchSize, ...memory() });
     while (run.signal?.aborted !== true) {
       if (held.size >= capacity) {
         await Promise.race(held);
@@ -130,7 +130,7 @@ export class Worker {
     await Promise.all(held);
     await this.indexer.flush();
     await this.deleter.flush();
-    logger.info({ event: 'worker_stopped', ...this.stats });
+    logger.info({ event: 'worker_stopped', ...this.stats, ...memory() });
     return { ...this.stats };
   }
 
@@ -230,6 +230,12 @@ export class Worker {
       log.warn({ event: 'release_failed', ...describeError(err) });
     }
   }
+}
+
+/** The worker process's own memory (extraction runs in child processes, accounted separately). */
+function memory(): { rssMb: number; heapUsedMb: number } {
+  const m = process.memoryUsage();
+  return { rssMb: Math.round(m.rss / 1048576), heapUsedMb: Math.round(m.heapUsed / 1048576) };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPopplerAvailable, PdfExtractor, type PdfEngine } from '../../src/adapters/extract/pdf-extractor.js';
-import { ExtractorRegistry } from '../../src/adapters/extract/registry.js';
+import { defaultExtractors, ExtractorRegistry } from '../../src/adapters/extract/registry.js';
 import { TextExtractor } from '../../src/adapters/extract/text-extractor.js';
 import { MagicTypeDetector } from '../../src/adapters/extract/type-detector.js';
 import { ErrorCodes, isPermanentError } from '../../src/domain/errors.js';
@@ -144,12 +144,12 @@ describe('broken/ non-PDF files', () => {
     expect(r).toMatchObject({ text: '', metadataOnly: false, warnings: [] });
   });
 
-  it.each(['broken/tika_testWORD_truncated.docx', 'broken/tika_testWORD_protected_passtika.docx'])(
-    '%s does not crash (metadata only until the Office extractor lands)',
-    async (file) => {
-      const outcome = await settle(extract(reg, file));
-      if (outcome instanceof Error) expect(isPermanentError(outcome), String(outcome)).toBe(true);
-      else expect(outcome).toMatchObject({ text: '' });
-    },
-  );
+  it.each([
+    ['broken/tika_testWORD_truncated.docx', 'corrupt_file'],
+    ['broken/tika_testWORD_protected_passtika.docx', 'encrypted_file'],
+  ])('%s fails cleanly with %s', async (file, code) => {
+    const outcome = await settle(extract(new ExtractorRegistry(defaultExtractors()), file));
+    expect(isPermanentError(outcome), String(outcome)).toBe(true);
+    expect((outcome as { code: string }).code).toBe(code);
+  });
 });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorCodes, FatalError, PermanentError, TransientError, type FilesearchError } from '../../domain/errors.js';
 import type { DetectedType, Extraction, ExtractionInput, Extractor } from '../../ports/extractor.port.js';
+import type { ScannedPdfOcr } from './ocr/scanned-pdf.js';
 // Types only: the library itself is loaded lazily, and only when pdf.js is the engine.
 import type * as PdfJsLib from 'pdfjs-dist/legacy/build/pdf.mjs';
 
@@ -20,6 +21,10 @@ export interface PdfExtractorOptions {
   /** Executables, for installs outside PATH. Defaults `pdftotext`, `pdfinfo`. */
   readonly pdftotextPath?: string;
   readonly pdfinfoPath?: string;
+  /** More pages fail with `too_many_pages`, checked before any text is extracted. Default: no cap. */
+  readonly maxPages?: number;
+  /** OCR for pages without a usable text layer (poppler engine only). Default: none (`no_text_layer`). */
+  readonly ocr?: ScannedPdfOcr;
 }
 
 interface PdfText {
@@ -27,6 +32,7 @@ interface PdfText {
   readonly pageCount?: number;
   readonly title?: string;
   readonly author?: string;
+  readonly ocrUsed?: boolean;
   readonly warnings: readonly string[];
   readonly timings: Readonly<Record<string, number>>;
 }
@@ -138,6 +144,8 @@ export class PdfExtractor implements Extractor {
   private readonly maxOutputBytes: number;
   private readonly pdftotext: string;
   private readonly pdfinfo: string;
+  private readonly maxPages: number;
+  private readonly ocr: ScannedPdfOcr | undefined;
 
   constructor(options: PdfExtractorOptions = {}) {
     this.engine = options.engine ?? 'auto';
@@ -145,6 +153,15 @@ export class PdfExtractor implements Extractor {
     this.maxOutputBytes = options.maxOutputBytes ?? 256 * 1024 * 1024;
     this.pdftotext = options.pdftotextPath ?? 'pdftotext';
     this.pdfinfo = options.pdfinfoPath ?? 'pdfinfo';
+    this.maxPages = options.maxPages ?? Number.POSITIVE_INFINITY;
+    this.ocr = options.ocr;
+  }
+
+  private checkPages(input: ExtractionInput, pages: number | undefined): void {
+    if (pages === undefined || pages <= this.maxPages) return;
+    throw new PermanentError(ErrorCodes.TooManyPages, `${input.fileName}: ${pages} pages exceeds the limit of ${this.maxPages}`, {
+      details: { pages, maxPages: this.maxPages },
+    });
   }
 
   supports(type: DetectedType): boolean {
@@ -161,15 +178,16 @@ export class PdfExtractor implements Extractor {
   }
 
   async extract(input: ExtractionInput): Promise<Extraction> {
+    const started = performance.now();
     const engine = await this.resolveEngine();
-    const result = engine === 'poppler' ? await this.withPoppler(input) : await this.withPdfJs(input);
+    const result = engine === 'poppler' ? await this.withPoppler(input, started) : await this.withPdfJs(input);
     const empty = result.text.trim() === '';
     return {
       text: empty ? '' : result.text,
       ...(result.title === undefined ? {} : { title: result.title }),
       ...(result.author === undefined ? {} : { author: result.author }),
       ...(result.pageCount === undefined ? {} : { pageCount: result.pageCount }),
-      ocrUsed: false,
+      ocrUsed: result.ocrUsed === true,
       metadataOnly: false,
       extractor: `pdf/${engine}`,
       warnings: empty ? [...result.warnings, 'no_text_layer'] : result.warnings,
@@ -184,10 +202,11 @@ export class PdfExtractor implements Extractor {
    * vertical (Identity-V) Japanese into one character per line (152 kana/kanji breaks on issue6387
    * vs 1). Default mode also re-joins hyphenated words. So: no mode flag.
    */
-  private async withPoppler(input: ExtractionInput): Promise<PdfText> {
+  private async withPoppler(input: ExtractionInput, started: number): Promise<PdfText> {
     const t0 = performance.now();
     const info = await run(this.pdfinfo, ['-enc', 'UTF-8', input.path], this.timeoutMs, 1024 * 1024, input.signal);
     const t1 = performance.now();
+    this.checkPages(input, parsePdfinfo(info.stdout).pageCount);
     const args = ['-enc', 'UTF-8', input.path, '-'];
     const out = await run(this.pdftotext, args, this.timeoutMs, this.maxOutputBytes, input.signal);
     const t2 = performance.now();
@@ -196,13 +215,11 @@ export class PdfExtractor implements Extractor {
     // pdftotext ends every page with a form feed; pdfinfo's count is authoritative when present.
     const formFeeds = out.stdout.match(/\f/g)?.length ?? 0;
     const pageCount = meta.pageCount ?? (formFeeds > 0 ? formFeeds : undefined);
-    return {
-      ...meta,
-      ...(pageCount === undefined ? {} : { pageCount }),
-      text: out.stdout,
-      warnings,
-      timings: { pdfinfoMs: t1 - t0, pdftotextMs: t2 - t1 },
-    };
+    const timings = { pdfinfoMs: t1 - t0, pdftotextMs: t2 - t1 };
+    const base = { ...meta, ...(pageCount === undefined ? {} : { pageCount }), text: out.stdout, warnings, timings };
+    if (this.ocr === undefined || pageCount === undefined) return base;
+    const scanned = await this.ocr.apply(input, out.stdout, pageCount, started);
+    return { ...base, text: scanned.text, ocrUsed: scanned.ocrUsed, warnings: [...warnings, ...scanned.warnings], timings: { ...timings, ...scanned.timings } };
   }
 
   private async withPdfJs(input: ExtractionInput): Promise<PdfText> {
@@ -230,6 +247,7 @@ export class PdfExtractor implements Extractor {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       const doc = await task.promise;
+      this.checkPages(input, doc.numPages);
       const pages: string[] = [];
       for (let i = 1; i <= doc.numPages; i += 1) {
         signal.throwIfAborted();

@@ -1,5 +1,12 @@
 import type { DetectedType, Extraction, ExtractionInput, ExtractionSettings, Extractor } from '../../ports/extractor.port.js';
 import { MetadataOnlyExtractor } from './metadata-only-extractor.js';
+import { ImageExtractor } from './ocr/image-extractor.js';
+import { ScannedPdfOcr } from './ocr/scanned-pdf.js';
+import { LegacyOfficeExtractor } from './office/legacy-office.js';
+import { MarkupExtractor } from './office/markup.js';
+import { OdfExtractor } from './office/odf.js';
+import { OoxmlExtractor } from './office/ooxml.js';
+import { RtfExtractor } from './office/rtf.js';
 import { PdfExtractor } from './pdf-extractor.js';
 import { TextExtractor } from './text-extractor.js';
 
@@ -21,7 +28,13 @@ export const DEFAULT_EXTRACTION_SETTINGS: ExtractionSettings = Object.freeze({
  */
 export function defaultExtractors(settings: ExtractionSettings = DEFAULT_EXTRACTION_SETTINGS): Extractor[] {
   return [
-    new PdfExtractor({ engine: settings.pdfEngine, timeoutMs: settings.timeoutMs }),
+    new PdfExtractor({ engine: settings.pdfEngine, timeoutMs: settings.timeoutMs, maxPages: settings.maxPages, ocr: new ScannedPdfOcr(settings) }),
+    new OoxmlExtractor({ maxDecompressedBytes: settings.maxDecompressedBytes, maxTextChars: settings.maxBytes }),
+    new OdfExtractor({ maxDecompressedBytes: settings.maxDecompressedBytes, maxTextChars: settings.maxBytes }),
+    new LegacyOfficeExtractor(),
+    new RtfExtractor({ maxBytes: settings.maxBytes }),
+    new MarkupExtractor({ maxBytes: settings.maxBytes }),
+    new ImageExtractor(settings),
     new TextExtractor({ maxBytes: settings.maxBytes }),
   ];
 }

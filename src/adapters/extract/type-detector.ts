@@ -7,9 +7,9 @@ const SAMPLE_BYTES = 4096;
 /** An unlabelled (windows-1252) sample counts as text only if almost no character is a control. */
 const MIN_CLEAN_LATIN = 0.95;
 
-/** Extensions whose files we index as plain text; html/xml/json stay text until they get parsers. */
+/** Extensions of text formats; the extension then names the format (html, xml, json…) for its extractor. */
 const TEXT_EXTENSIONS = new Set([
-  'txt', 'text', 'md', 'markdown', 'csv', 'tsv', 'json', 'jsonl', 'ndjson', 'xml', 'html', 'htm',
+  'txt', 'text', 'md', 'markdown', 'csv', 'tsv', 'json', 'jsonl', 'ndjson', 'xml', 'html', 'htm', 'xhtml',
   'log', 'ini', 'yaml', 'yml', 'toml', 'rst', 'tex',
 ]);
 
@@ -23,6 +23,9 @@ const EXTENSION_MIME: Readonly<Record<string, string>> = {
   xls: 'application/vnd.ms-excel',
   ppt: 'application/vnd.ms-powerpoint',
   rtf: 'application/rtf',
+  odt: 'application/vnd.oasis.opendocument.text',
+  ods: 'application/vnd.oasis.opendocument.spreadsheet',
+  odp: 'application/vnd.oasis.opendocument.presentation',
   zip: 'application/zip',
   jpg: 'image/jpeg',
   png: 'image/png',
@@ -33,7 +36,7 @@ const EXTENSION_MIME: Readonly<Record<string, string>> = {
 };
 
 /** Spellings of one type; canonical extension on the right. */
-const ALIASES: Readonly<Record<string, string>> = { jpeg: 'jpg', jpe: 'jpg', tiff: 'tif', htm: 'html', markdown: 'md' };
+const ALIASES: Readonly<Record<string, string>> = { jpeg: 'jpg', jpe: 'jpg', tiff: 'tif', htm: 'html', xhtml: 'html', markdown: 'md' };
 
 /**
  * Containers whose flavour magic cannot always name: OLE2 is always `cfb` (doc, xls, ppt and
@@ -41,7 +44,7 @@ const ALIASES: Readonly<Record<string, string>> = { jpeg: 'jpg', jpe: 'jpg', tif
  * extension names a member of the family, it decides the flavour.
  */
 const CONTAINER_MEMBERS: Readonly<Record<string, readonly string[]>> = {
-  zip: ['docx', 'xlsx', 'pptx'],
+  zip: ['docx', 'xlsx', 'pptx', 'odt', 'ods', 'odp'],
   cfb: ['doc', 'xls', 'ppt'],
 };
 
@@ -79,8 +82,12 @@ function mismatch(extension: string, actualExt: string, mime: string): string | 
   return `extension .${extension} but content is ${mime}`;
 }
 
-function textType(extension: string, magicExt?: string): DetectedType {
-  const ext = TEXT_EXTENSIONS.has(extension) ? canonical(extension) : (magicExt ?? 'txt');
+/** An HTML page saved under another name (web systems export "Excel" files as HTML tables). */
+const HTML_START = /^(?:\xef\xbb\xbf)?\s*(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html)[\s>]/i;
+
+function textType(extension: string, magicExt?: string, sample?: Uint8Array): DetectedType {
+  const sniffed = sample !== undefined && HTML_START.test(new TextDecoder('latin1').decode(sample)) ? 'html' : undefined;
+  const ext = TEXT_EXTENSIONS.has(extension) ? canonical(extension) : (sniffed ?? magicExt ?? 'txt');
   const base = { mime: 'text/plain', ext, source: 'text' as const };
   // A text file called .pdf or .png is worth noting; one called .dat or .conf is not.
   const note = EXTENSION_MIME[canonical(extension)] === undefined ? undefined : mismatch(extension, ext, 'text/plain');
@@ -98,7 +105,7 @@ export class MagicTypeDetector implements TypeDetector {
 
     let magic = await fileTypeFromBuffer(sample);
     const textual = magic !== undefined && (magic.ext === 'xml' || magic.mime.startsWith('text/'));
-    if (textual || (magic === undefined && looksLikeText(sample))) return textType(ext, magic?.ext);
+    if (textual || (magic === undefined && looksLikeText(sample))) return textType(ext, magic?.ext, sample);
     // Some signatures lie past 4 KiB (TIFF IFDs, OOXML parts after other ZIP entries); only for
     // those does file-type read further into the file, seeking rather than loading it.
     if (magic === undefined || magic.ext === 'zip') magic = (await fileTypeFromFile(path)) ?? magic;
