@@ -3,8 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { documentId } from '../../src/domain/document.js';
 import { deadLetterDetails } from '../../src/domain/settlement.js';
-import type { QueueMessage } from '../../src/ports/queue.port.js';
-import { corpusRoot, openEmbedded, repoRoot, runCli, tempHome } from '../support/cli.js';
+import { corpusRoot, drainQueue, openEmbedded, repoRoot, runCli, tempHome } from '../support/cli.js';
 import { writeHostileSet } from '../support/hostile-files.js';
 
 /** What the corpus README promises for each file of broken/ (and the MANIFEST notes). */
@@ -53,10 +52,7 @@ describe('broken and hostile inputs', () => {
 
     const rt = await openEmbedded(home);
     try {
-      const dead: QueueMessage[] = [];
-      for (let batch = await rt.dlq.receive({ maxMessages: 10, waitTimeSeconds: 0 }); batch.length > 0; batch = await rt.dlq.receive({ maxMessages: 10, waitTimeSeconds: 0 })) {
-        dead.push(...batch);
-      }
+      const dead = await drainQueue(rt.dlq);
       const reasons = Object.fromEntries(dead.map((m) => [deadLetterDetails(m.attributes).key, m.attributes]));
       for (const [key, want] of Object.entries(expected)) {
         const doc = await rt.index.get(documentId('inbox', key));

@@ -3,17 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { documentId } from '../../src/domain/document.js';
 import { deadLetterDetails } from '../../src/domain/settlement.js';
-import type { QueueMessage } from '../../src/ports/queue.port.js';
-import { corpusRoot, openEmbedded, runCli, tempHome } from '../support/cli.js';
-
-async function drain(q: { receive: (o: { maxMessages: number; waitTimeSeconds: number }) => Promise<QueueMessage[]> }): Promise<QueueMessage[]> {
-  const all: QueueMessage[] = [];
-  for (;;) {
-    const batch = await q.receive({ maxMessages: 10, waitTimeSeconds: 0 });
-    if (batch.length === 0) return all;
-    all.push(...batch);
-  }
-}
+import { corpusRoot, drainQueue, openEmbedded, runCli, tempHome } from '../support/cli.js';
 
 /**
  * Issue #2, must-show 5 (and the rest of "bad input loses nothing"): malformed messages land in
@@ -44,7 +34,7 @@ describe('poison messages', () => {
       expect((await rt.index.get(documentId('inbox', 'empty.txt')))?.charCount).toBe(0);
       expect(await rt.queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
 
-      const dead = await drain(rt.dlq);
+      const dead = await drainQueue(rt.dlq);
       const byBody = new Map(dead.map((m) => [m.body, m.attributes]));
       for (const body of malformed) {
         expect(byBody.get(body), `DLQ lacks ${JSON.stringify(body)}`).toMatchObject({ reason: 'malformed_message', stage: 'parse', errorType: 'permanent', attempts: '1' });

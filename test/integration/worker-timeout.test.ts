@@ -3,18 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { documentId } from '../../src/domain/document.js';
 import { deadLetterDetails } from '../../src/domain/settlement.js';
-import type { QueueMessage } from '../../src/ports/queue.port.js';
-import { openEmbedded, runCli, tempHome } from '../support/cli.js';
+import { drainQueue, openEmbedded, runCli, tempHome } from '../support/cli.js';
 import { makeFifo, processes, writeEndlessPdf } from '../support/hang.js';
-
-async function drain(q: { receive: (o: { maxMessages: number; waitTimeSeconds: number }) => Promise<QueueMessage[]> }): Promise<QueueMessage[]> {
-  const all: QueueMessage[] = [];
-  for (;;) {
-    const batch = await q.receive({ maxMessages: 10, waitTimeSeconds: 0 });
-    if (batch.length === 0) return all;
-    all.push(...batch);
-  }
-}
 
 /** Live (not zombie) processes whose command line mentions `needle`. */
 function liveProcessesMentioning(needle: string): number[] {
@@ -68,7 +58,7 @@ describe('PROCESSING_TIMEOUT', () => {
       expect(await rt.index.get(documentId('inbox', 'endless.pdf'))).toBeUndefined();
       expect(await rt.queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
 
-      const dead = await drain(rt.dlq);
+      const dead = await drainQueue(rt.dlq);
       const byKey = new Map(dead.map((m) => [deadLetterDetails(m.attributes).key, m.attributes]));
       expect(byKey.get('endless.pdf')).toMatchObject({ reason: 'extraction_timeout', stage: 'extract', errorType: 'permanent', attempts: '1' });
       expect(byKey.get('pipe.txt')).toMatchObject({ reason: 'invalid_key', stage: 'fetch' });

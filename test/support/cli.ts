@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config/config.js';
 import { createEmbeddedRuntime } from '../../src/composition/embedded.js';
 import type { Runtime } from '../../src/composition/runtime.js';
+import type { Queue, QueueMessage } from '../../src/ports/queue.port.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 /**
@@ -73,4 +74,13 @@ export function manifestRows(folders: readonly string[]): ManifestRow[] {
     .map((line) => line.split('\t'))
     .map((c) => ({ path: c[0] ?? '', snippet: c[7] ?? '', notes: c[8] ?? '', stretch: (c[8] ?? '').startsWith('STRETCH') }))
     .filter((r) => folders.some((f) => r.path.startsWith(`${f}/`)));
+}
+
+/** Receives until the queue has nothing visible (for reading a DLQ in a test). */
+export async function drainQueue(queue: Pick<Queue, 'receive'>): Promise<QueueMessage[]> {
+  const all: QueueMessage[] = [];
+  for (let batch = await queue.receive({ maxMessages: 10, waitTimeSeconds: 0 }); batch.length > 0; batch = await queue.receive({ maxMessages: 10, waitTimeSeconds: 0 })) {
+    all.push(...batch);
+  }
+  return all;
 }

@@ -1,9 +1,9 @@
-import type { DetectedType, Extraction, ExtractionInput, Extractor } from '../../../ports/extractor.port.js';
+import type { Extraction, ExtractionInput } from '../../../ports/extractor.port.js';
 import { corruptFile, encryptedFile } from './failures.js';
 import { CellLayout, TextSink } from './text-sink.js';
 import { parseZipXml, SubtreeFilter, type XmlHandler } from './xml-stream.js';
-import { DEFAULT_MAX_TEXT_CHARS, explainZipFailure, type ZipExtractorOptions } from './zip-document.js';
-import { withZip, type SafeZip, type ZipLimits } from './zip-reader.js';
+import { ZipDocumentExtractor, type ZipExtractorOptions } from './zip-document.js';
+import type { SafeZip } from './zip-reader.js';
 
 type Family = 'odt' | 'ods' | 'odp';
 
@@ -107,30 +107,14 @@ async function isEncrypted(zip: SafeZip): Promise<boolean> {
 }
 
 /** OpenDocument text, spreadsheets and presentations (LibreOffice, Ichitaro and Google exports). */
-export class OdfExtractor implements Extractor {
+export class OdfExtractor extends ZipDocumentExtractor {
   readonly name = 'office/odf';
-  private readonly limits: ZipLimits;
-  private readonly maxTextChars: number;
 
   constructor(options: ZipExtractorOptions) {
-    this.limits = { ...options.zip, maxDecompressedBytes: options.maxDecompressedBytes };
-    this.maxTextChars = options.maxTextChars ?? DEFAULT_MAX_TEXT_CHARS;
+    super(options, new Set(Object.keys(FAMILIES)));
   }
 
-  supports(type: DetectedType): boolean {
-    return FAMILIES[type.ext] !== undefined;
-  }
-
-  async extract(input: ExtractionInput): Promise<Extraction> {
-    const started = performance.now();
-    try {
-      return await withZip(input.path, this.limits, input.signal, (zip) => this.extractFrom(zip, input, started));
-    } catch (err) {
-      throw await explainZipFailure(err, input.path);
-    }
-  }
-
-  private async extractFrom(zip: SafeZip, input: ExtractionInput, started: number): Promise<Extraction> {
+  protected async extractFrom(zip: SafeZip, input: ExtractionInput, started: number): Promise<Extraction> {
     if (await isEncrypted(zip)) throw encryptedFile('password-protected OpenDocument file');
     if (!zip.has('content.xml')) throw corruptFile('OpenDocument package has no content.xml');
     const mimetype = (await zip.read('mimetype'))?.toString('latin1').trim() ?? '';

@@ -1,12 +1,12 @@
-import type { DetectedType, Extraction, ExtractionInput, Extractor } from '../../../ports/extractor.port.js';
+import type { Extraction, ExtractionInput } from '../../../ports/extractor.port.js';
 import { corruptFile } from './failures.js';
 import { extractDocx } from './ooxml-docx.js';
 import { extractPptx } from './ooxml-pptx.js';
 import { extractXlsx } from './ooxml-xlsx.js';
 import { readPackageProperties, readRels, targetsOf } from './opc.js';
 import { TextSink } from './text-sink.js';
-import { DEFAULT_MAX_TEXT_CHARS, explainZipFailure, type ZipExtractorOptions } from './zip-document.js';
-import { withZip, type SafeZip, type ZipLimits } from './zip-reader.js';
+import { ZipDocumentExtractor, type ZipExtractorOptions } from './zip-document.js';
+import type { SafeZip } from './zip-reader.js';
 
 type Family = 'docx' | 'xlsx' | 'pptx';
 
@@ -28,30 +28,14 @@ function familyOfPart(part: string): Family | undefined {
 }
 
 /** Office Open XML: Word, Excel and PowerPoint 2007+ (and their macro/template variants). */
-export class OoxmlExtractor implements Extractor {
+export class OoxmlExtractor extends ZipDocumentExtractor {
   readonly name = 'office/ooxml';
-  private readonly limits: ZipLimits;
-  private readonly maxTextChars: number;
 
   constructor(options: ZipExtractorOptions) {
-    this.limits = { ...options.zip, maxDecompressedBytes: options.maxDecompressedBytes };
-    this.maxTextChars = options.maxTextChars ?? DEFAULT_MAX_TEXT_CHARS;
+    super(options, new Set(Object.keys(FAMILIES)));
   }
 
-  supports(type: DetectedType): boolean {
-    return FAMILIES[type.ext] !== undefined;
-  }
-
-  async extract(input: ExtractionInput): Promise<Extraction> {
-    const started = performance.now();
-    try {
-      return await withZip(input.path, this.limits, input.signal, (zip) => this.extractFrom(zip, input, started));
-    } catch (err) {
-      throw await explainZipFailure(err, input.path);
-    }
-  }
-
-  private async extractFrom(zip: SafeZip, input: ExtractionInput, started: number): Promise<Extraction> {
+  protected async extractFrom(zip: SafeZip, input: ExtractionInput, started: number): Promise<Extraction> {
     const rootRels = await readRels(zip, '');
     const declared = targetsOf(rootRels, 'officeDocument')[0];
     const family = (declared === undefined ? undefined : familyOfPart(declared)) ?? FAMILIES[input.type.ext] ?? 'docx';

@@ -2,7 +2,8 @@ import { ErrorCodes, isFilesearchError } from '../../../domain/errors.js';
 import { CfbReader, hasCfbSignature } from './cfb-reader.js';
 import { corruptFile, encryptedFile } from './failures.js';
 import { describeCfbEncryption } from './legacy-office.js';
-import type { ZipLimits } from './zip-reader.js';
+import type { DetectedType, Extraction, ExtractionInput, Extractor } from '../../../ports/extractor.port.js';
+import { withZip, type SafeZip, type ZipLimits } from './zip-reader.js';
 
 /** What the zip-based extractors (OOXML, ODF) share: their options and how a failed open is explained. */
 
@@ -37,3 +38,33 @@ export async function explainZipFailure(err: unknown, path: string): Promise<unk
   }
 }
 
+
+/** The frame every zip-based document extractor shares: limits, type check, open, explain failures. */
+export abstract class ZipDocumentExtractor implements Extractor {
+  abstract readonly name: string;
+  protected readonly limits: ZipLimits;
+  protected readonly maxTextChars: number;
+
+  constructor(
+    options: ZipExtractorOptions,
+    private readonly extensions: ReadonlySet<string>,
+  ) {
+    this.limits = { ...options.zip, maxDecompressedBytes: options.maxDecompressedBytes };
+    this.maxTextChars = options.maxTextChars ?? DEFAULT_MAX_TEXT_CHARS;
+  }
+
+  supports(type: DetectedType): boolean {
+    return this.extensions.has(type.ext);
+  }
+
+  async extract(input: ExtractionInput): Promise<Extraction> {
+    const started = performance.now();
+    try {
+      return await withZip(input.path, this.limits, input.signal, (zip) => this.extractFrom(zip, input, started));
+    } catch (err) {
+      throw await explainZipFailure(err, input.path);
+    }
+  }
+
+  protected abstract extractFrom(zip: SafeZip, input: ExtractionInput, started: number): Promise<Extraction>;
+}
