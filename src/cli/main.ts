@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerDlq } from './dlq.js';
 import { registerIngest } from './ingest.js';
 import { registerRun } from './run.js';
 import { registerSearch } from './search.js';
@@ -19,6 +20,7 @@ registerIngest(program);
 registerRun(program);
 registerSearch(program);
 registerStatus(program);
+registerDlq(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,6 +4,7 @@ import { detectOcrCapabilities } from '../adapters/extract/ocr/tesseract.js';
 import { systemClock } from '../ports/clock.port.js';
 import type { Logger } from '../runtime/logger.js';
 import { createLogger } from '../runtime/logger.js';
+import { createDownstreams, resilientIndex, resilientStore } from '../runtime/resilience.js';
 import { TempDirectory } from '../runtime/temp-files.js';
 import { Worker } from '../runtime/worker.js';
 import { loadCliConfig, parsePositiveInt, withRuntime } from './context.js';
@@ -33,15 +34,17 @@ export function registerRun(program: Command): void {
       await warnAboutOcr(config.OCR, config.OCR_LANGUAGES, logger);
       const stats = await withRuntime(config, async (rt) => {
         const temp = await TempDirectory.create(config.TEMP_DIR);
+        const downstreams = createDownstreams({ maxRetries: config.MAX_RETRIES, initialDelaySeconds: config.INITIAL_RETRY_DELAY, logger }, rt.index);
         try {
           const worker = new Worker({
             queue: rt.queue,
             dlq: rt.dlq,
-            index: rt.index,
+            index: resilientIndex(rt.index, downstreams.index),
+            health: downstreams.health,
             logger,
             clock: systemClock,
             prepare: {
-              store: rt.store,
+              store: resilientStore(rt.store, downstreams.store),
               detector: rt.detector,
               extractor: rt.extractor,
               tempFiles: temp,
@@ -59,6 +62,7 @@ export function registerRun(program: Command): void {
               bulk: { maxDocuments: config.BULK_MAX_DOCUMENTS, maxBytes: config.BULK_MAX_BYTES, flushMs: config.BULK_FLUSH_MS },
               backoff: { initialDelaySeconds: config.INITIAL_RETRY_DELAY, maxDelaySeconds: config.SQS_VISIBILITY_TIMEOUT, random: Math.random },
               workerId: `${os.hostname()}:${process.pid}`,
+              visibilityTimeoutSeconds: config.SQS_VISIBILITY_TIMEOUT,
             },
           });
           return await worker.run({ untilIdle: opts.untilIdle === true, signal: stop.signal });

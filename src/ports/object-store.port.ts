@@ -20,10 +20,17 @@ export interface DownloadOptions {
   readonly signal?: AbortSignal;
 }
 
+export interface PutOptions {
+  readonly contentType?: string;
+  readonly signal?: AbortSignal;
+}
+
 export interface ObjectStore {
   head(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectInfo>;
   /** Streams the object to `destPath` (created, never left partial on failure). */
   download(bucket: string, key: string, destPath: string, options: DownloadOptions): Promise<ObjectInfo>;
   list(bucket: string, prefix?: string, signal?: AbortSignal): AsyncIterable<ObjectInfo>;
+  /** Writes the whole object at once (replacing any); readers never see a partial one. */
+  put(bucket: string, key: string, body: string | Buffer, options?: PutOptions): Promise<ObjectInfo>;
   close(): Promise<void>;
 }

@@ -1,12 +1,14 @@
 import pLimit from 'p-limit';
 import { prepareMessage, type PrepareDeps, type PreparedMessage } from '../app/prepare-message.js';
-import { ErrorCodes, Stages, TransientError, describeError } from '../domain/errors.js';
+import { CircuitOpenError, ErrorCodes, Stages, TransientError, describeError, isTransientError } from '../domain/errors.js';
 import { deadLetterAttributes, settle, type BackoffPolicy, type Failure, type Settlement } from '../domain/settlement.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { MessageRef, Queue, QueueMessage } from '../ports/queue.port.js';
 import type { IndexItemResult, IndexOperation, SearchIndex } from '../ports/search-index.port.js';
 import { Batcher } from '../shared/batcher.js';
 import type { Logger } from './logger.js';
+import type { Health } from './resilience.js';
+import { VisibilityKeeper } from './visibility-keeper.js';
 
 export interface WorkerOptions {
   readonly batchSize: number;
@@ -15,6 +17,8 @@ export interface WorkerOptions {
   readonly bulk: { readonly maxDocuments: number; readonly maxBytes: number; readonly flushMs: number };
   readonly backoff: BackoffPolicy;
   readonly workerId: string;
+  /** The queue's visibility timeout: held messages are kept hidden this long, extended on one timer. */
+  readonly visibilityTimeoutSeconds: number;
 }
 
 export interface WorkerDeps {
@@ -25,6 +29,8 @@ export interface WorkerDeps {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly options: WorkerOptions;
+  /** Downstream circuit breakers: while one is open the worker stops receiving. */
+  readonly health?: Pick<Health, 'open' | 'halfOpen' | 'retryInMs' | 'probe'>;
 }
 
 export interface RunOptions {
@@ -46,6 +52,8 @@ export interface WorkerStats {
 
 const RECEIVE_ERROR_PAUSE_MS = 1_000;
 const EMPTY_SHORT_POLL_PAUSE_MS = 100;
+/** How often a paused worker looks at its breakers again (capped by their own delay). */
+const BREAKER_POLL_MS = 1_000;
 
 /**
  * The worker loop: receive a batch, prepare messages with bounded concurrency, bulk-index
@@ -58,10 +66,12 @@ export class Worker {
   private readonly indexer: Batcher<IndexOperation, IndexItemResult>;
   private readonly deleter: Batcher<MessageRef, boolean>;
   private readonly limit;
+  private readonly keeper: VisibilityKeeper;
 
   constructor(private readonly deps: WorkerDeps) {
     const { options, index, queue, logger } = deps;
     this.limit = pLimit(options.concurrency);
+    this.keeper = new VisibilityKeeper({ queue, visibilityTimeoutSeconds: options.visibilityTimeoutSeconds, logger, clock: deps.clock });
     this.indexer = new Batcher<IndexOperation, IndexItemResult>({
       maxItems: options.bulk.maxDocuments,
       maxBytes: options.bulk.maxBytes,
@@ -77,7 +87,8 @@ export class Worker {
       onBatchError: (err, op) => ({
         id: op.type === 'upsert' ? op.document.id : op.id,
         outcome: 'failed',
-        error: new TransientError(ErrorCodes.IndexUnavailable, `bulk request failed: ${describeError(err).message}`, { cause: err }),
+        // Ours (e.g. CircuitOpenError) stays as it is; anything else is an unavailable index.
+        error: isTransientError(err) ? err : new TransientError(ErrorCodes.IndexUnavailable, `bulk request failed: ${describeError(err).message}`, { cause: err }),
       }),
     });
     this.deleter = new Batcher<MessageRef, boolean>({
@@ -98,10 +109,32 @@ export class Worker {
     const held = new Set<Promise<void>>();
     const capacity = options.concurrency + options.batchSize;
     logger.info({ event: 'worker_started', queue: queue.name, concurrency: options.concurrency, batchSize: options.batchSize, ...memory() });
+    this.keeper.start();
+    let paused = false;
     while (run.signal?.aborted !== true) {
       if (held.size >= capacity) {
         await Promise.race(held);
         continue;
+      }
+      // A downstream is down: receive nothing (received messages would only burn receive counts).
+      const open = this.deps.health?.open() ?? [];
+      if (open.length > 0) {
+        if (!paused) logger.warn({ event: 'receive_paused', downstreams: open, inFlight: held.size });
+        paused = true;
+        await sleep(Math.min(BREAKER_POLL_MS, Math.max(10, this.deps.health?.retryInMs() ?? 0)), run.signal);
+        continue;
+      }
+      // Half-open: a probe call (no message spent), else one message at a time probes it.
+      let probing = (this.deps.health?.halfOpen().length ?? 0) > 0;
+      if (probing && (await this.deps.health?.probe()) === true) continue;
+      probing &&= (this.deps.health?.halfOpen().length ?? 0) > 0;
+      if (probing && held.size > 0) {
+        await Promise.race([...held, sleep(BREAKER_POLL_MS, run.signal)]);
+        continue;
+      }
+      if (paused && !probing) {
+        paused = false;
+        logger.info({ event: 'receive_resumed' });
       }
       if (run.untilIdle === true && held.size === 0 && this.indexer.pending === 0 && (await this.queueIsEmpty())) break;
       let messages: QueueMessage[];
@@ -109,7 +142,7 @@ export class Worker {
       const waitTimeSeconds = run.untilIdle === true ? Math.min(1, options.waitTimeSeconds) : options.waitTimeSeconds;
       try {
         messages = await queue.receive({
-          maxMessages: Math.min(options.batchSize, capacity - held.size),
+          maxMessages: probing ? 1 : Math.min(options.batchSize, capacity - held.size),
           waitTimeSeconds,
           ...(run.signal === undefined ? {} : { signal: run.signal }),
         });
@@ -122,6 +155,7 @@ export class Worker {
       }
       this.stats.received += messages.length;
       for (const m of messages) {
+        this.keeper.track(m);
         const p = this.handle(m).finally(() => held.delete(p));
         held.add(p);
       }
@@ -130,6 +164,7 @@ export class Worker {
     await Promise.all(held);
     await this.indexer.flush();
     await this.deleter.flush();
+    await this.keeper.close();
     logger.info({ event: 'worker_stopped', ...this.stats, ...memory() });
     return { ...this.stats };
   }
@@ -145,7 +180,7 @@ export class Worker {
     try {
       const prepared = await this.limit(() => prepareMessage(message, this.deps.prepare));
       const failures = await this.indexPrepared(prepared, log);
-      const settlement = prepared.kind === 'ack' ? ({ kind: 'delete' } as const) : settle(failures, message.receiveCount, this.deps.options.backoff);
+      const settlement = prepared.kind === 'ack' ? ({ kind: 'delete' } as const) : this.outageAware(settle(failures, message.receiveCount, this.deps.options.backoff));
       if (prepared.kind === 'ack') {
         this.stats.ignored += 1;
         log.info({ event: 'message_ignored', why: prepared.why });
@@ -154,7 +189,16 @@ export class Worker {
     } catch (err) {
       // A bug, not a file problem: leave the message to reappear after its visibility timeout.
       log.error({ event: 'handler_crashed', ...describeError(err) });
+    } finally {
+      await this.keeper.untrack(message.id);
     }
+  }
+
+  /** A message stopped by an open circuit stays hidden at least until the circuit probes again. */
+  private outageAware(s: Settlement): Settlement {
+    if (s.kind !== 'release' || !(s.failure.error instanceof CircuitOpenError)) return s;
+    const untilProbe = Math.ceil((this.deps.health?.retryInMs() ?? 0) / 1000);
+    return { ...s, visibilityTimeoutSeconds: Math.max(s.visibilityTimeoutSeconds, untilProbe) };
   }
 
   private async indexPrepared(prepared: PreparedMessage, log: Logger): Promise<Failure[]> {
@@ -189,6 +233,8 @@ export class Worker {
 
   private async apply(message: QueueMessage, s: Settlement, log: Logger): Promise<void> {
     const ref = { id: message.id, receiptHandle: message.receiptHandle };
+    // Settled: stop extending it, and let no extension under way overwrite a release's backoff.
+    await this.keeper.untrack(message.id);
     if (s.kind === 'delete') {
       if (await this.deleter.add(ref)) this.stats.deleted += 1;
       return;

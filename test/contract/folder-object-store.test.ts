@@ -72,4 +72,20 @@ describe('FolderObjectStore: keys never leave the bucket', () => {
     expect(() => f.registry.register(other, 'files')).toThrow(/already the folder/);
     fs.rmSync(f.home, { recursive: true, force: true });
   });
+
+  it('puts only inside the bucket: .. and absolute keys are invalid_key, a folder link leading out is access_denied', async () => {
+    const f = folderFixture();
+    const outside = path.join(f.home, 'outside');
+    fs.mkdirSync(outside);
+    fs.symlinkSync(outside, path.join(f.root, 'exit'));
+    expect(await codeOf(f.store.put(f.bucket, '../escape.txt', 'x'))).toBe('invalid_key');
+    expect(await codeOf(f.store.put(f.bucket, path.join(f.home, 'abs.txt'), 'x'))).toBe('invalid_key');
+    expect(await codeOf(f.store.put(f.bucket, 'dir/', 'x'))).toBe('invalid_key');
+    expect(await codeOf(f.store.put(f.bucket, 'exit/new/leak.txt', 'x'))).toBe('access_denied');
+    expect(fs.readdirSync(outside)).toEqual([]);
+    expect(fs.existsSync(path.join(f.home, 'escape.txt'))).toBe(false);
+    await f.store.put(f.bucket, 'in/ok.txt', 'ok');
+    expect(fs.readdirSync(path.join(f.root, 'in'))).toEqual(['ok.txt']);
+    await f.close();
+  });
 });

@@ -82,5 +82,27 @@ export function describeObjectStoreContract(name: string, makeFixture: () => Pro
         ['b/2.txt', 1],
       ]);
     });
+
+    it('puts an object whole: head and download give back the exact bytes, and a second put replaces it', async () => {
+      const body = Buffer.from([0x7b, 0, 0xff, 0x82, 0xa0, 0x0a]);
+      const put = await f.store.put(f.bucket, 'archive/2026/会議.jsonl', body, { contentType: 'application/x-ndjson' });
+      expect(put).toMatchObject({ bucket: f.bucket, key: 'archive/2026/会議.jsonl', size: body.length });
+      expect((await f.store.head(f.bucket, 'archive/2026/会議.jsonl')).size).toBe(body.length);
+      const dest = path.join(tmp, 'put.bin');
+      await f.store.download(f.bucket, 'archive/2026/会議.jsonl', dest, { maxBytes: 1024 });
+      expect(fs.readFileSync(dest).equals(body)).toBe(true);
+
+      await f.store.put(f.bucket, 'archive/2026/会議.jsonl', '二回目\n');
+      const again = path.join(tmp, 'again.txt');
+      await f.store.download(f.bucket, 'archive/2026/会議.jsonl', again, { maxBytes: 1024 });
+      expect(fs.readFileSync(again, 'utf8')).toBe('二回目\n');
+      const keys: string[] = [];
+      for await (const o of f.store.list(f.bucket, 'archive/')) keys.push(o.key);
+      expect(keys).toEqual(['archive/2026/会議.jsonl']);
+    });
+
+    it('refuses a put into an unknown bucket with bucket_not_found', async () => {
+      expect(await codeOf(f.store.put('no-such-bucket-here', 'a.txt', 'x'))).toBe('bucket_not_found');
+    });
   });
 }

@@ -11,7 +11,9 @@ import type { ObjectStore } from '../../src/ports/object-store.port.js';
 import type { Queue } from '../../src/ports/queue.port.js';
 import type { IndexItemResult, IndexOperation, SearchIndex } from '../../src/ports/search-index.port.js';
 import { silentLogger } from '../../src/runtime/logger.js';
-import { Worker } from '../../src/runtime/worker.js';
+import type { BackoffPolicy } from '../../src/domain/settlement.js';
+import { createDownstreams, resilientIndex } from '../../src/runtime/resilience.js';
+import { Worker, type WorkerDeps } from '../../src/runtime/worker.js';
 
 /**
  * The worker's promises, with small hand-written fakes for the store, extractor and index
@@ -23,8 +25,15 @@ class FakeIndex implements SearchIndex {
   /** Per-id scripted outcome for the next bulk: 'transient' | 'permanent'. */
   failNext = new Map<string, 'transient' | 'permanent'>();
   throwNext = false;
+  /** An outage: every bulk fails as a whole (503), and so does the health probe. */
+  down = false;
+  bulkCalls = 0;
   async ensureSchema() {}
   async bulk(ops: readonly IndexOperation[]): Promise<IndexItemResult[]> {
+    this.bulkCalls += 1;
+    if (this.down) {
+      return ops.map((op) => ({ id: op.type === 'upsert' ? op.document.id : op.id, outcome: 'failed', error: new TransientError(ErrorCodes.IndexUnavailable, '503') }));
+    }
     if (this.throwNext) {
       this.throwNext = false;
       throw new Error('connection reset');
@@ -49,6 +58,7 @@ class FakeIndex implements SearchIndex {
     return this.docs.get(id);
   }
   async count() {
+    if (this.down) throw new TransientError(ErrorCodes.IndexUnavailable, '503');
     return this.docs.size;
   }
   async close() {}
@@ -66,6 +76,9 @@ const store: ObjectStore = {
     return { bucket, key, size: body.length };
   },
   list: async function* () {},
+  put: async () => {
+    throw new Error('unused');
+  },
   close: async () => {},
 };
 const detector: TypeDetector = { detect: async () => ({ mime: 'text/plain', ext: 'txt', source: 'text' }) };
@@ -94,7 +107,7 @@ describe('Worker', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function worker(dlq: Queue = dlqStore) {
+  function worker(dlq: Queue = dlqStore, over: Partial<Pick<WorkerDeps, 'health' | 'index' | 'queue' | 'logger'>> & { backoff?: BackoffPolicy } = {}) {
     const prepare: PrepareDeps = {
       store,
       detector,
@@ -104,19 +117,21 @@ describe('Worker', () => {
       limits: { maxFileBytes: 1_000, maxContentChars: 10_000, processingTimeoutMs: 10_000 },
     };
     return new Worker({
-      queue,
+      queue: over.queue ?? queue,
       dlq,
-      index,
+      index: over.index ?? index,
+      ...(over.health === undefined ? {} : { health: over.health }),
       prepare,
-      logger: silentLogger,
+      logger: over.logger ?? silentLogger,
       clock: { now: () => Date.now() },
       options: {
         batchSize: 10,
         waitTimeSeconds: 0,
         concurrency: 2,
         bulk: { maxDocuments: 10, maxBytes: 1_000_000, flushMs: 5 },
-        backoff: { initialDelaySeconds: 60, maxDelaySeconds: 300, random: () => 0 },
+        backoff: over.backoff ?? { initialDelaySeconds: 60, maxDelaySeconds: 300, random: () => 0 },
         workerId: 'test:1',
+        visibilityTimeoutSeconds: 30,
       },
     });
   }
@@ -185,4 +200,53 @@ describe('Worker', () => {
     await queue.send({ body: JSON.stringify({ Event: 's3:TestEvent' }) });
     expect(await worker().run({ untilIdle: true })).toMatchObject({ ignored: 1, deleted: 1, indexed: 0 });
   });
+
+  it('stops receiving while the index circuit is open, dead-letters nothing, and indexes everything after recovery', async () => {
+    for (const k of Object.keys(files)) await send(k);
+    index.down = true;
+    const events: string[] = [];
+    const logger = { ...silentLogger, info: (o: object) => void events.push((o as { event: string }).event), warn: (o: object) => void events.push((o as { event: string }).event) };
+    // 5 attempts of the first bulk (1 + 4 retries) open the circuit; it probes every 200 ms.
+    const ds = createDownstreams({ maxRetries: 4, initialDelaySeconds: 0.005, breakerThreshold: 5, halfOpenAfterMs: 200, random: () => 1, logger }, index);
+    let receives = 0;
+    const counting: Queue = Object.assign(Object.create(queue) as Queue, {
+      receive: (o: Parameters<Queue['receive']>[0]) => {
+        receives += 1;
+        return queue.receive(o);
+      },
+    });
+    const w = worker(dlqStore, {
+      queue: counting,
+      index: resilientIndex(index, ds.index),
+      health: ds.health,
+      logger,
+      backoff: { initialDelaySeconds: 0, maxDelaySeconds: 1, random: () => 0 },
+    });
+    const run = w.run({ untilIdle: true });
+
+    await until(() => ds.index.state === 'open');
+    expect(index.bulkCalls).toBe(5);
+    const receivesAtOpen = receives;
+    await new Promise((r) => setTimeout(r, 700)); // three probe periods, all failing
+    expect(receives).toBe(receivesAtOpen);
+    expect(index.bulkCalls).toBe(5); // the probe is a count, not a message
+    expect(ds.index.state).not.toBe('closed');
+
+    index.down = false;
+    const stats = await run;
+    expect(stats).toMatchObject({ indexed: 3, deleted: 3, deadLettered: 0 });
+    expect(index.docs.size).toBe(3);
+    expect(await dlqStore.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    expect(events).toEqual(expect.arrayContaining(['breaker_open', 'receive_paused', 'breaker_closed', 'receive_resumed']));
+    expect(events.indexOf('breaker_closed')).toBeGreaterThan(events.indexOf('breaker_open'));
+  }, 10_000);
 });
+
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

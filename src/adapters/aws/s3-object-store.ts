@@ -6,10 +6,11 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   paginateListObjectsV2,
+  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ErrorCodes, isFilesearchError, isPermanentError, PermanentError, TransientError, type FilesearchError } from '../../domain/errors.js';
-import type { DownloadOptions, ObjectInfo, ObjectStore } from '../../ports/object-store.port.js';
+import type { DownloadOptions, ObjectInfo, ObjectStore, PutOptions } from '../../ports/object-store.port.js';
 import { awsErrorCodes, classifyAwsError, hasAwsCode, httpStatusOf } from './aws-errors.js';
 
 /** Amazon S3 (or any server speaking its API: moto, MinIO) behind the ObjectStore port. */
@@ -97,6 +98,21 @@ export class S3ObjectStore implements ObjectStore {
       }
     } catch (err) {
       throw translate(err, bucket, prefix);
+    }
+  }
+
+  /** One PutObject: S3 makes the object visible whole or not at all. */
+  async put(bucket: string, key: string, body: string | Buffer, opts: PutOptions = {}): Promise<ObjectInfo> {
+    if (key === '') throw new PermanentError(ErrorCodes.InvalidKey, `empty key in bucket ${JSON.stringify(bucket)}`);
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    try {
+      const out = await this.client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.length, ...defined({ ContentType: opts.contentType }) }),
+        options(opts.signal),
+      );
+      return { bucket, key, size: bytes.length, ...defined({ etag: out.ETag, versionId: out.VersionId, contentType: opts.contentType }) };
+    } catch (err) {
+      throw translate(err, bucket, key);
     }
   }
 

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCodes, PermanentError, TransientError, type FilesearchError } from '../../domain/errors.js';
-import type { DownloadOptions, ObjectInfo, ObjectStore } from '../../ports/object-store.port.js';
+import type { DownloadOptions, ObjectInfo, ObjectStore, PutOptions } from '../../ports/object-store.port.js';
 
 /**
  * A bucket is a directory; keys are relative POSIX paths inside it. Keys that would leave the
@@ -61,6 +62,45 @@ export class FolderObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Creates the missing folders one at a time, each inside a folder already proven to be in
+   * the bucket (a symlinked folder leading out is refused before anything is created there),
+   * then writes a temporary file beside the target and renames it over (atomic on one disk).
+   */
+  async put(bucket: string, key: string, body: string | Buffer, options: PutOptions = {}): Promise<ObjectInfo> {
+    const parts = checkKey(key);
+    const fileName = parts.pop() ?? '';
+    if (fileName === '' || fileName === '.') throw new PermanentError(ErrorCodes.InvalidKey, `key ${JSON.stringify(key)} names a folder, not a file`);
+    const realRoot = await fs.promises.realpath(this.root(bucket)).catch((err: unknown) => {
+      throw translate(err, bucket, key);
+    });
+    let dir = realRoot;
+    try {
+      for (const part of parts) {
+        const next = path.join(dir, part);
+        await fs.promises.mkdir(next).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+        });
+        dir = await fs.promises.realpath(next);
+        if (!isInside(realRoot, dir)) {
+          throw new PermanentError(ErrorCodes.AccessDenied, `key ${JSON.stringify(key)} goes through a link that leaves the bucket`);
+        }
+      }
+      const dest = path.join(dir, fileName);
+      const temp = path.join(dir, `.${fileName}.${randomUUID()}.tmp`);
+      try {
+        await fs.promises.writeFile(temp, body, { flag: 'wx', ...(options.signal === undefined ? {} : { signal: options.signal }) });
+        await fs.promises.rename(temp, dest);
+      } catch (err) {
+        await fs.promises.rm(temp, { force: true });
+        throw err;
+      }
+      return info(bucket, key, await fs.promises.stat(dest));
+    } catch (err) {
+      throw translate(err, bucket, key);
+    }
+  }
+
   async close(): Promise<void> {}
 
   private root(bucket: string): string {
@@ -74,12 +114,7 @@ export class FolderObjectStore implements ObjectStore {
   /** Absolute path of a key, after proving it stays inside the bucket. */
   private async locate(bucket: string, key: string): Promise<string> {
     const root = this.root(bucket);
-    if (key === '' || key.includes('\0') || key.startsWith('/') || path.isAbsolute(key) || /^[a-zA-Z]:[\\/]/.test(key)) {
-      throw new PermanentError(ErrorCodes.InvalidKey, `key ${JSON.stringify(key)} is not a relative path`);
-    }
-    if (key.split('/').some((part) => part === '..')) {
-      throw new PermanentError(ErrorCodes.InvalidKey, `key ${JSON.stringify(key)} escapes the bucket`);
-    }
+    checkKey(key);
     const abs = path.join(root, ...key.split('/'));
     const [realRoot, real] = await Promise.all([fs.promises.realpath(root), fs.promises.realpath(abs)]).catch((err: unknown) => {
       throw translate(err, bucket, key);
@@ -89,6 +124,18 @@ export class FolderObjectStore implements ObjectStore {
     }
     return real;
   }
+}
+
+/** A relative POSIX path that stays inside the bucket; returns its segments. */
+function checkKey(key: string): string[] {
+  if (key === '' || key.includes('\0') || key.startsWith('/') || path.isAbsolute(key) || /^[a-zA-Z]:[\\/]/.test(key)) {
+    throw new PermanentError(ErrorCodes.InvalidKey, `key ${JSON.stringify(key)} is not a relative path`);
+  }
+  const parts = key.split('/');
+  if (parts.some((part) => part === '..')) {
+    throw new PermanentError(ErrorCodes.InvalidKey, `key ${JSON.stringify(key)} escapes the bucket`);
+  }
+  return parts;
 }
 
 function isInside(root: string, candidate: string): boolean {
