@@ -36,7 +36,7 @@ export function isRecoverable(message: QueueMessage): boolean {
  * SQS allows ten and the DLQ attributes use them all).
  */
 export function redriveCountOf(message: QueueMessage): number {
-  const raw = message.attributes[REDRIVE_COUNT_ATTRIBUTE] ?? (deadLetterDetails(message.attributes) as Record<string, unknown>)[REDRIVE_COUNT_ATTRIBUTE];
+  const raw = message.attributes[REDRIVE_COUNT_ATTRIBUTE] ?? deadLetterDetails(message.attributes).redriveCount;
   const n = Number(raw ?? 0);
   return Number.isInteger(n) && n >= 0 ? n : 0;
 }

@@ -61,10 +61,13 @@ export function deadLetterAttributes(input: {
   readonly workerId: string;
   readonly sourceQueue: string;
   readonly messageId: string;
+  /** How often `dlq reprocess` already re-drove this message; kept so its cap holds across rounds. */
+  readonly redriveCount?: string;
 }): Record<string, string> {
   const { error, stage, key } = input.failure;
   const details = {
     errorName: error.name,
+    ...(input.redriveCount === undefined ? {} : { redriveCount: input.redriveCount }),
     ...(key === undefined ? {} : { key }),
     sourceMessageId: input.messageId,
     ...(error.stack === undefined ? {} : { stack: error.stack.slice(0, 4_000) }),
@@ -85,7 +88,13 @@ export function deadLetterAttributes(input: {
 }
 
 /** Reads the `details` attribute back (for DLQ tooling); tolerant of messages from older workers. */
-export function deadLetterDetails(attributes: Readonly<Record<string, string>>): { errorName?: string; key?: string; sourceMessageId?: string; stack?: string } {
+export function deadLetterDetails(attributes: Readonly<Record<string, string>>): {
+  errorName?: string;
+  key?: string;
+  sourceMessageId?: string;
+  stack?: string;
+  redriveCount?: string;
+} {
   try {
     const parsed = JSON.parse(attributes['details'] ?? '{}') as unknown;
     return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, string>) : {};

@@ -249,6 +249,7 @@ export class Worker {
         workerId: this.deps.options.workerId,
         sourceQueue: this.deps.queue.name,
         messageId: message.id,
+        ...(message.attributes['redriveCount'] === undefined ? {} : { redriveCount: message.attributes['redriveCount'] }),
       });
       try {
         await this.deps.dlq.send({ body: message.body, attributes });

@@ -60,6 +60,21 @@ describe('deadLetterAttributes', () => {
     expect(deadLetterDetails(a).stack).toContain('PermanentError');
   });
 
+  it('carries a re-drive count in details, so the reprocess cap survives another dead-lettering', () => {
+    const a = deadLetterAttributes({
+      failure: permanent,
+      receiveCount: 1,
+      firstFailureAt: new Date(0),
+      now: new Date(0),
+      workerId: 'w',
+      sourceQueue: 'q',
+      messageId: 'm',
+      redriveCount: '2',
+    });
+    expect(deadLetterDetails(a).redriveCount).toBe('2');
+    expect(Object.keys(a).length).toBeLessThanOrEqual(MAX_MESSAGE_ATTRIBUTES);
+  });
+
   it('fits SQS: at most 10 attributes and no empty values', () => {
     const a = deadLetterAttributes({
       failure: { error: new PermanentError(ErrorCodes.CorruptFile, ''), stage: Stages.Extract, key: 'k' },

@@ -6,6 +6,7 @@ import { openQueueDatabase, SqliteQueue, closeQueueDatabase, type QueueDatabase 
 import type { PrepareDeps } from '../../src/app/prepare-message.js';
 import { documentId, type SearchDocument } from '../../src/domain/document.js';
 import { ErrorCodes, PermanentError, TransientError } from '../../src/domain/errors.js';
+import { deadLetterDetails } from '../../src/domain/settlement.js';
 import type { Extractor, TypeDetector } from '../../src/ports/extractor.port.js';
 import type { ObjectStore } from '../../src/ports/object-store.port.js';
 import type { Queue } from '../../src/ports/queue.port.js';
@@ -194,6 +195,13 @@ describe('Worker', () => {
     stop.abort();
     expect(await run).toMatchObject({ deadLettered: 0, deleted: 0, released: 1 });
     expect(await queue.depth()).toMatchObject({ inFlight: 1 });
+  });
+
+  it('keeps the re-drive count of a message it dead-letters again, so dlq reprocess stays capped', async () => {
+    await queue.send({ body: 'still not json', attributes: { redriveCount: '2' } });
+    expect(await worker().run({ untilIdle: true })).toMatchObject({ deadLettered: 1 });
+    const [dead] = await dlqStore.receive({ maxMessages: 1, waitTimeSeconds: 0 });
+    expect(deadLetterDetails(dead?.attributes ?? {}).redriveCount).toBe('2');
   });
 
   it('acknowledges s3:TestEvent without indexing anything', async () => {
