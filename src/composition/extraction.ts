@@ -1,8 +1,7 @@
 import { ExtractionPool } from '../adapters/extract/pool/extraction-pool.js';
-import { defaultExtractors, ExtractorRegistry } from '../adapters/extract/registry.js';
 import { MagicTypeDetector } from '../adapters/extract/type-detector.js';
 import { extractionSettings, type Config } from '../config/config.js';
-import type { Extractor, TypeDetector } from '../ports/extractor.port.js';
+import type { TypeDetector } from '../ports/extractor.port.js';
 
 export interface ExtractionParts {
   /** The extraction pool: child processes, killed at PROCESSING_TIMEOUT. */
@@ -25,9 +24,4 @@ export function createExtraction(config: Config): ExtractionParts {
     }),
     detector: new MagicTypeDetector(),
   };
-}
-
-/** The same extractors in this process (tests and tools): no isolation, no kill at the deadline. */
-export function createInProcessExtractor(config: Config): Extractor {
-  return new ExtractorRegistry(defaultExtractors(extractionSettings(config)));
 }

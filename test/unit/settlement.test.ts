@@ -35,6 +35,17 @@ describe('releaseDelay', () => {
 });
 
 describe('deadLetterAttributes', () => {
+  const input = (overrides: Partial<Parameters<typeof deadLetterAttributes>[0]> = {}) => ({
+    failure: permanent,
+    receiveCount: 1,
+    firstFailureAt: new Date(0),
+    now: new Date(0),
+    workerId: 'w',
+    sourceQueue: 'q',
+    messageId: 'm',
+    ...overrides,
+  });
+
   it('records reason, type, stage, attempts, times, worker and source', () => {
     const a = deadLetterAttributes({
       failure: permanent,
@@ -61,30 +72,13 @@ describe('deadLetterAttributes', () => {
   });
 
   it('carries a re-drive count in details, so the reprocess cap survives another dead-lettering', () => {
-    const a = deadLetterAttributes({
-      failure: permanent,
-      receiveCount: 1,
-      firstFailureAt: new Date(0),
-      now: new Date(0),
-      workerId: 'w',
-      sourceQueue: 'q',
-      messageId: 'm',
-      redriveCount: '2',
-    });
+    const a = deadLetterAttributes(input({ redriveCount: '2' }));
     expect(deadLetterDetails(a).redriveCount).toBe('2');
     expect(Object.keys(a).length).toBeLessThanOrEqual(MAX_MESSAGE_ATTRIBUTES);
   });
 
   it('fits SQS: at most 10 attributes and no empty values', () => {
-    const a = deadLetterAttributes({
-      failure: { error: new PermanentError(ErrorCodes.CorruptFile, ''), stage: Stages.Extract, key: 'k' },
-      receiveCount: 1,
-      firstFailureAt: new Date(0),
-      now: new Date(0),
-      workerId: 'w',
-      sourceQueue: 'q',
-      messageId: 'm',
-    });
+    const a = deadLetterAttributes(input({ failure: { error: new PermanentError(ErrorCodes.CorruptFile, ''), stage: Stages.Extract, key: 'k' } }));
     expect(Object.keys(a).length).toBeLessThanOrEqual(MAX_MESSAGE_ATTRIBUTES);
     expect(Object.values(a).every((v) => v.length > 0)).toBe(true);
     expect(a['errorMessage']).toBeUndefined();

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { childEnvironment } from '../../../config/child-environment.js';
 import { ErrorCodes, FatalError, PermanentError, TransientError } from '../../../domain/errors.js';
 import { runTool, stderrTail, type Deadline, type ExitClassifier } from './run-tool.js';
 import { parseTesseractTsv, type OcrText } from './tsv.js';
@@ -97,8 +98,7 @@ export async function runTesseract(tesseractPath: string, request: TesseractRequ
   // One OpenMP thread per process: the worker runs a file per core already, and on 2 cores the
   // default thread pool made one page 2.4x slower (10.2 s vs 4.3 s, NDL 3048008). Passing the
   // inherited environment on to the child is not reading configuration.
-  // eslint-disable-next-line no-restricted-syntax
-  const env = { ...process.env, OMP_THREAD_LIMIT: String(request.threads) };
+  const env = childEnvironment({ OMP_THREAD_LIMIT: String(request.threads) });
   const out = await runTool(tesseractPath, args, { ...request, env }, classifyTesseractExit);
   return { ...parseTesseractTsv(out.stdout), stderr: out.stderr };
 }
