@@ -70,11 +70,17 @@ function javaEnv(java) {
   return { ...process.env, JAVA_HOME: java.home, OPENSEARCH_JAVA_HOME: java.home };
 }
 
-export async function startOpenSearch({ distDir, java, runDir, owned, log }) {
+/**
+ * Starts OpenSearch with its config, data and logs in `runDir`/opensearch, on `httpPort` and
+ * `transportPort` when given (a restart), else on free ports. Data already in that dir is kept, so
+ * a stopped node started again on the same dir comes back with its indices.
+ */
+export async function startOpenSearch({ distDir, java, runDir, owned, log, httpPort: wantedHttp, transportPort: wantedTransport }) {
   const dir = path.join(runDir, 'opensearch');
   const conf = path.join(dir, 'config');
   for (const sub of ['data', 'logs', 'tmp']) await fs.promises.mkdir(path.join(dir, sub), { recursive: true });
-  // Per-run config: OpenSearch writes its keystore there, and the cache stays read-only.
+  // Per-run config: OpenSearch writes its keystore there, and the cache stays read-only. On a
+  // restart the copy overwrites the distribution's files only (the keystore stays).
   await fs.promises.cp(path.join(distDir, 'config'), conf, { recursive: true });
   const jvmOptions = path.join(conf, 'jvm.options');
   const options = fs.readFileSync(jvmOptions, 'utf8')
@@ -83,7 +89,7 @@ export async function startOpenSearch({ distDir, java, runDir, owned, log }) {
     .replace('ErrorFile=logs/', `ErrorFile=${dir}/logs/`);
   fs.writeFileSync(jvmOptions, options);
 
-  const [httpPort, transportPort] = await freePorts(2);
+  const [httpPort, transportPort] = await choosePorts(wantedHttp, wantedTransport);
   // OpenSearch refuses to run as root (CI runs as root): with JNA unloadable it cannot tell, and
   // only loses memory locking and the seccomp filter, neither of which a test server needs.
   const rootOptions = process.getuid?.() === 0 ? ' -Djna.nosys=true -Djna.noclasspath=true' : '';
@@ -129,6 +135,13 @@ export async function startOpenSearch({ distDir, java, runDir, owned, log }) {
   await selfTest(url, plugins);
   log(`OpenSearch ${info.version.number} up at ${url}; _cat/plugins: ${plugins.join(', ') || '(none)'}`);
   return { ...server, version: info.version.number, plugins };
+}
+
+/** The given ports, any missing one replaced by a free port distinct from the other. */
+async function choosePorts(httpPort, transportPort) {
+  if (httpPort !== undefined && transportPort !== undefined) return [httpPort, transportPort];
+  const free = (await freePorts(3)).filter((p) => p !== httpPort && p !== transportPort);
+  return [httpPort ?? free[0], transportPort ?? free[1]];
 }
 
 /** Proves the added modules and plugin load and analyze, so a broken assembly fails loudly here. */

@@ -24,6 +24,26 @@ export async function freePorts(count) {
   }
 }
 
+/**
+ * Waits until each port can be bound on 127.0.0.1 again (a restart on the same ports: while a
+ * server was down, an outgoing connection may have borrowed one as its ephemeral port).
+ */
+export async function waitPortsFree(ports, { timeoutMs = 30_000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (const port of ports) {
+    for (;;) {
+      const problem = await new Promise((resolve) => {
+        const server = net.createServer();
+        server.once('error', (error) => resolve(error.code ?? error.message));
+        server.listen(port, '127.0.0.1', () => server.close(() => resolve(undefined)));
+      });
+      if (problem === undefined) break;
+      if (Date.now() > deadline) throw new Error(`port ${port} on 127.0.0.1 is still taken after ${timeoutMs / 1000} s (${problem})`);
+      await sleep(250);
+    }
+  }
+}
+
 /** The environment variable that marks a process as one of ours, so a stale PID is never killed. */
 export const MARKER = 'FILESEARCH_TEST_SERVERS_RUN';
 
@@ -33,6 +53,11 @@ const spawned = new Map(); // marker → process group ids started with it
 /** Every process group this process started for a run, healthy or not, for stop and exit handlers. */
 export function spawnedGroups(marker) {
   return [...(spawned.get(marker) ?? [])];
+}
+
+/** Drops a group that has been stopped, so no exit handler signals its (reusable) id later. */
+export function forgetGroup(marker, pid) {
+  spawned.get(marker)?.delete(pid);
 }
 
 /**

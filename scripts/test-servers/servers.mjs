@@ -13,7 +13,7 @@ import { provisionElasticMq, startElasticMq } from './elasticmq.mjs';
 import { provisionMoto, startMoto } from './moto.mjs';
 import { provisionOpenSearch, startOpenSearch } from './opensearch.mjs';
 import { guard, unguard } from './exit-guard.mjs';
-import { groupRssMiB, spawnedGroups, stopGroup } from './processes.mjs';
+import { forgetGroup, groupAlive, groupRssMiB, signalGroup, spawnedGroups, stopGroup, waitPortsFree } from './processes.mjs';
 import {
   RUN_DIR_PREFIX,
   fingerprint,
@@ -103,6 +103,97 @@ export async function startServers({ owned = true, log = defaultLog } = {}) {
   let stopping;
   const stop = () => (stopping ??= stopAll(runDir));
   return { endpoints, state, stop };
+}
+
+/**
+ * A dedicated OpenSearch node, apart from the shared one, for tests that take it down: `stop()`
+ * stops its process group and keeps its data, `start()` brings it back on the same ports with the
+ * same data and waits until it is healthy, `dispose()` stops it and removes its temp dir. Provisioned
+ * from the same cache as the shared servers; `owned` (the default) kills it when this process exits,
+ * even by SIGKILL, like startServers.
+ */
+export async function startOpenSearchInstance({ owned = true, log = defaultLog } = {}) {
+  const began = Date.now();
+  const java = findJava();
+  const python = findPython();
+  const distDir = await provisionOpenSearch({ java, python: python.python, log });
+  sweepDeadRunDirs();
+  const runDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), RUN_DIR_PREFIX));
+  if (owned) writeOwner(runDir);
+  guard(runDir);
+  const say = (message) => log(`dedicated ${message}`);
+  let current; // the running server, undefined while stopped
+  // Stops every group this instance started (normally just the current one) and forgets them.
+  const stopGroups = async (hard) => {
+    current = undefined;
+    await Promise.all(
+      spawnedGroups(runDir).map(async (pid) => {
+        if (hard) signalGroup(pid, 'SIGKILL');
+        await stopGroup(pid);
+        forgetGroup(runDir, pid);
+      }),
+    );
+  };
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        current = await startOpenSearch({ distDir, java, runDir, owned, log: say });
+        break;
+      } catch (error) {
+        await stopGroups(true);
+        if (!error.portConflict || attempt === 2) throw error; // a free port was taken meanwhile: once more
+      }
+    }
+  } catch (error) {
+    await stopAll(runDir);
+    throw error;
+  }
+  if (!owned) unguard(runDir);
+  const { url, port, transportPort, logFile } = current;
+  say(`OpenSearch ready in ${((Date.now() - began) / 1000).toFixed(1)} s; data and logs in ${runDir}`);
+
+  // One operation at a time, whatever the caller awaits or not; a failure does not block later ones.
+  let queue = Promise.resolve();
+  const serial = (fn) => (queue = queue.then(fn, fn));
+  let disposed = false;
+  return {
+    url,
+    port,
+    transportPort,
+    logFile,
+    dir: runDir,
+    get running() {
+      return current !== undefined && groupAlive(current.pid);
+    },
+    stop: ({ hard = false } = {}) =>
+      serial(async () => {
+        const stopping = Date.now();
+        await stopGroups(hard);
+        say(`OpenSearch at ${url} stopped${hard ? ' (SIGKILL)' : ''} in ${((Date.now() - stopping) / 1000).toFixed(1)} s; data kept`);
+      }),
+    start: () =>
+      serial(async () => {
+        if (disposed) throw new Error(`the dedicated OpenSearch at ${url} was disposed`);
+        if (current && groupAlive(current.pid)) return;
+        await stopGroups(false); // anything left of a node that died on its own
+        const starting = Date.now();
+        await waitPortsFree([port, transportPort]);
+        try {
+          current = await startOpenSearch({ distDir, java, runDir, owned, log: say, httpPort: port, transportPort });
+        } catch (error) {
+          await stopGroups(true);
+          throw error;
+        }
+        say(`OpenSearch at ${url} restarted in ${((Date.now() - starting) / 1000).toFixed(1)} s`);
+      }),
+    dispose: () =>
+      serial(async () => {
+        if (disposed) return;
+        disposed = true;
+        current = undefined;
+        await stopAll(runDir);
+      }),
+  };
 }
 
 /** The endpoints of servers left running by `servers.mjs start`, when they are healthy and current. */

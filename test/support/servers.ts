@@ -1,4 +1,7 @@
 import { inject } from 'vitest';
+import type { OpenSearchInstance } from '../../scripts/test-servers/servers.mjs';
+
+export type { OpenSearchInstance };
 
 /**
  * Real servers on 127.0.0.1, started once per `vitest run` by test/support/global-setup.ts (or kept
@@ -28,4 +31,19 @@ export function testServers(): TestServers {
     throw new Error('real servers are off (FILESEARCH_TEST_SERVERS=none): run `npm test`');
   }
   throw new Error('no test servers were provided: vitest.config.ts must list test/support/global-setup.ts in globalSetup');
+}
+
+/**
+ * A dedicated OpenSearch node for this test file alone, for tests that stop it (`stop()`) and start
+ * it again on the same URL with its data (`start()`); the shared `testServers().opensearch` is never
+ * touched. Call `dispose()` in afterAll; it dies with the test worker anyway, even on SIGKILL.
+ * Starting one takes 10–30 s: give the hook a long timeout.
+ */
+export async function dedicatedOpenSearch(): Promise<OpenSearchInstance> {
+  if (process.env['FILESEARCH_TEST_SERVERS'] === 'none') {
+    throw new Error('real servers are off (FILESEARCH_TEST_SERVERS=none): run `npm test`');
+  }
+  // Loaded on demand: the many test files that only need testServers() skip the server scripts.
+  const { startOpenSearchInstance } = await import('../../scripts/test-servers/servers.mjs');
+  return startOpenSearchInstance();
 }
