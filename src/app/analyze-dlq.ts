@@ -1,6 +1,6 @@
 import type { QueueMessage } from '../ports/queue.port.js';
 import { systemClock, type Clock } from '../ports/clock.port.js';
-import { extensionOf, forEachDlqBatch, lastFailureAt, releaseAll, type DlqReader, type ReadOptions } from './dlq-messages.js';
+import { extensionOf, forEachDlqBatch, lastFailureAt, releaseAll, sourceIdOf, type DlqReader, type ReadOptions } from './dlq-messages.js';
 
 /**
  * What is in the dead-letter queue and why, without losing or consuming anything: every message
@@ -14,7 +14,10 @@ export interface DlqSample {
 }
 
 export interface DlqAnalysis {
+  /** Distinct failed messages (copies of one source message count once; see `sourceIdOf`). */
   readonly total: number;
+  /** Extra copies of a message dead-lettered twice (a crash between the DLQ send and the delete). */
+  readonly duplicates: number;
   readonly byReason: Record<string, number>;
   readonly byErrorType: Record<string, number>;
   readonly byExtension: Record<string, number>;
@@ -55,7 +58,15 @@ function summarize(messages: readonly QueueMessage[], samplesPerReason: number):
   const samples: Record<string, DlqSample[]> = {};
   let oldest: Date | undefined;
   let newest: Date | undefined;
+  const sources = new Set<string>();
+  let duplicates = 0;
   for (const m of messages) {
+    const source = sourceIdOf(m);
+    if (sources.has(source)) {
+      duplicates += 1;
+      continue;
+    }
+    sources.add(source);
     const reason = m.attributes['reason'] ?? '(none)';
     bump(byReason, reason);
     bump(byErrorType, m.attributes['errorType'] ?? '(none)');
@@ -71,7 +82,8 @@ function summarize(messages: readonly QueueMessage[], samplesPerReason: number):
     }
   }
   return {
-    total: messages.length,
+    total: sources.size,
+    duplicates,
     byReason: sorted(byReason),
     byErrorType: sorted(byErrorType),
     byExtension: sorted(byExtension),

@@ -47,6 +47,17 @@ export async function forEachDlqBatch(dlq: DlqReader, options: ReadOptions, onBa
   }
 }
 
+/**
+ * The message a DLQ entry stands for. The worker sends to the DLQ and then deletes the source
+ * message: two systems, no transaction, so a crash in between dead-letters the same message again
+ * when it comes back. Both copies carry the source message id (`details.sourceMessageId`); the
+ * tools count, redrive and archive each source once and delete every copy. Messages the queue's
+ * own redrive policy moved keep their source id as their id.
+ */
+export function sourceIdOf(message: QueueMessage): string {
+  return deadLetterDetails(message.attributes).sourceMessageId ?? message.id;
+}
+
 /** Makes held messages visible again at once. Returns how many could not be released. */
 export async function releaseAll(dlq: DlqReader, messages: readonly MessageRef[]): Promise<number> {
   if (messages.length === 0) return 0;

@@ -4,6 +4,7 @@ import { archiveDlq, parseArchiveUrl, type ArchiveTarget } from '../app/archive-
 import { parseDuration, type DlqFilter } from '../app/dlq-messages.js';
 import { redriveDlq, type RedriveSummary } from '../app/redrive-dlq.js';
 import { reprocessDlq } from '../app/reprocess-dlq.js';
+import type { MessageMoveResult } from '../ports/queue.port.js';
 import { loadCliConfig, parsePositiveInt, printJson, withRuntime } from './context.js';
 
 /** `filesearch dlq analyze|redrive|archive`: the dead-letter queue, through the Queue and ObjectStore ports. */
@@ -24,22 +25,27 @@ export function registerDlq(program: Command): void {
 
   dlq
     .command('redrive')
-    .description('send dead-lettered messages back to the source queue (body unchanged), then delete them from the DLQ')
+    .description('send dead-lettered messages back to the source queue (body unchanged), then delete them from the DLQ; on SQS with no filter, an SQS message move task does it')
     .option('--reason <reason>', 'only this reason (e.g. object_not_found)')
     .option('--type <type>', 'only this error type (permanent, transient, fatal)')
     .option('--older-than <duration>', 'only messages that last failed at least this long ago (90s, 15m, 1h, 2d)', usage(parseDuration))
     .option('--rate <n>', 'messages per second at most', usage(parsePositiveInt('--rate')))
     .option('--dry-run', 'count what would move, move nothing')
+    .option('--no-move-task', 'SQS: receive, send and delete even when nothing is filtered, instead of a message move task')
     .option('--json', 'print JSON for scripts')
-    .action(async (opts: FilterOptions & { rate?: number; dryRun?: boolean; json?: boolean }, cmd: Command) => {
+    .action(async (opts: FilterOptions & { rate?: number; dryRun?: boolean; moveTask: boolean; json?: boolean }, cmd: Command) => {
       const config = loadCliConfig(cmd, { LOG_LEVEL: 'silent' });
+      const progress = opts.json !== true && process.stderr.isTTY;
       const summary = await withRuntime(config, (rt) =>
         redriveDlq(rt.dlq, rt.queue, {
           filter: toFilter(opts),
           dryRun: opts.dryRun === true,
+          useMoveTask: opts.moveTask,
           ...(opts.rate === undefined ? {} : { ratePerSecond: opts.rate }),
+          ...(progress ? { onMoveProgress: (p: MessageMoveResult) => process.stderr.write(`\rmove task ${p.status}: ${p.moved}${p.toMove === undefined ? '' : ` of ${p.toMove}`} moved `) } : {}),
         }),
       );
+      if (progress && summary.method === 'move-task') process.stderr.write('\n');
       printRedrive(summary, opts.json === true);
     });
 
@@ -78,6 +84,7 @@ export function registerDlq(program: Command): void {
       else {
         process.stdout.write(`archived: ${summary.archived}${countsText(summary.byReason)}${summary.location === undefined ? '' : ` → ${summary.location}`}\n`);
         process.stdout.write(`left in the DLQ: ${summary.skipped} not matching${summary.notDeleted > 0 ? `, ${summary.notDeleted} archived but not deleted` : ''}\n`);
+        if (summary.duplicatesDeleted > 0) process.stdout.write(`duplicate copies deleted: ${summary.duplicatesDeleted} (one line each in the archive)\n`);
       }
       if (summary.notDeleted > 0) process.exitCode = 1;
     });
@@ -88,7 +95,11 @@ function printRedrive(summary: RedriveSummary, json: boolean, overCap?: number):
   else {
     const verb = summary.dryRun ? 'would redrive' : 'redriven';
     const capped = overCap === undefined || overCap === 0 ? '' : `, ${overCap} over the redrive cap`;
-    process.stdout.write(`${verb}: ${summary.dryRun ? summary.matched : summary.redriven}${countsText(summary.byReason)}\nleft in the DLQ: ${summary.skipped} not matching${capped}\n`);
+    const task = summary.moveTask;
+    const how = task === undefined ? countsText(summary.byReason) : ` by SQS message move task ${task.handle} (${task.status})`;
+    process.stdout.write(`${verb}: ${summary.dryRun ? summary.matched : summary.redriven}${how}\nleft in the DLQ: ${summary.skipped} not matching${capped}\n`);
+    if ((summary.duplicatesDeleted ?? 0) > 0) process.stdout.write(`duplicate copies deleted: ${summary.duplicatesDeleted ?? 0} (sent back once)\n`);
+    if (summary.moveTaskSkipped !== undefined) process.stdout.write(`no move task (${summary.moveTaskSkipped}): received, sent and deleted instead\n`);
     for (const f of summary.failures) process.stdout.write(`failed (${f.stage}) ${f.messageId}: ${f.message}\n`);
   }
   if (summary.failures.length > 0) process.exitCode = 1;
@@ -134,7 +145,9 @@ function countsText(counts: Record<string, number>): string {
 
 function formatAnalysis(a: DlqAnalysis): string {
   if (a.total === 0) return 'The dead-letter queue is empty.\n';
-  const lines = [`${a.total} message(s) in the dead-letter queue, last failures ${a.oldest ?? '?'} … ${a.newest ?? '?'}`, ''];
+  const lines = [`${a.total} message(s) in the dead-letter queue, last failures ${a.oldest ?? '?'} … ${a.newest ?? '?'}`];
+  if (a.duplicates > 0) lines.push(`(plus ${a.duplicates} duplicate copies: messages dead-lettered twice after a crash; redrive and archive handle each once)`);
+  lines.push('');
   const table = (title: string, counts: Record<string, number>): void => {
     const width = Math.max(title.length, ...Object.keys(counts).map((k) => k.length));
     lines.push(`${title.padEnd(width)}  count`, `${'-'.repeat(width)}  -----`);

@@ -80,3 +80,52 @@ export interface Queue {
   depth(): Promise<QueueDepth>;
   close(): Promise<void>;
 }
+
+/**
+ * Optional capability of a dead-letter queue whose server moves messages itself (SQS
+ * StartMessageMoveTask): nothing is received, held or re-sent by us. SqsQueue has it,
+ * SqliteQueue does not; check with `isMessageMover`.
+ */
+export interface MessageMover {
+  /** The highest rate the server accepts for a move (SQS: 500 messages per second). */
+  readonly maxMoveRatePerSecond: number;
+  /** Starts moving every message of this queue; `started: false` when the server cannot. */
+  startMessageMove(options: MessageMoveOptions): Promise<MessageMoveStart>;
+  /** Polls until the move ends; when `signal` aborts, returns the last status seen (the move goes on). */
+  waitForMessageMove(task: MessageMoveTask, options?: MessageMoveWaitOptions): Promise<MessageMoveResult>;
+}
+
+export interface MessageMoveOptions {
+  /** A queue of the same backend; absent: each message goes back to the queue it came from. */
+  readonly destination?: Pick<Queue, 'send'>;
+  /** Absent: the server's own pace. */
+  readonly maxPerSecond?: number;
+}
+
+export interface MessageMoveTask {
+  readonly handle: string;
+}
+
+export type MessageMoveStart = { readonly started: true; readonly task: MessageMoveTask } | { readonly started: false; readonly reason: string };
+
+export type MessageMoveStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLING' | 'CANCELLED';
+
+export interface MessageMoveResult {
+  readonly handle: string;
+  readonly status: MessageMoveStatus;
+  /** Approximate, as the server counts. */
+  readonly moved: number;
+  readonly toMove?: number;
+  readonly failureReason?: string;
+}
+
+export interface MessageMoveWaitOptions {
+  readonly signal?: AbortSignal;
+  /** Called after each poll. */
+  readonly onProgress?: (progress: MessageMoveResult) => void;
+}
+
+export function isMessageMover(queue: object): queue is MessageMover {
+  const q = queue as Partial<MessageMover>;
+  return typeof q.startMessageMove === 'function' && typeof q.waitForMessageMove === 'function';
+}

@@ -66,7 +66,7 @@ describe('dlq tooling (embedded, real CLI)', () => {
       // redrive one reason: exactly those go back, bodies byte for byte; the rest stay.
       const redrive = await runCli(['dlq', 'redrive', '--reason', 'object_not_found', '--rate', '50', '--json'], home);
       expect(redrive.code, redrive.stderr).toBe(0);
-      expect(JSON.parse(redrive.stdout)).toEqual({ dryRun: false, matched: 2, redriven: 2, skipped: 3, byReason: { object_not_found: 2 }, failures: [] });
+      expect(JSON.parse(redrive.stdout)).toEqual({ dryRun: false, matched: 2, redriven: 2, skipped: 3, byReason: { object_not_found: 2 }, failures: [], method: 'receive-send-delete' });
       expect(await rt.dlq.depth()).toEqual({ visible: 3, inFlight: 0, delayed: 0 });
       const back = await drainQueue(rt.queue);
       expect(back.map((m) => m.body).sort()).toEqual([...missing].sort());

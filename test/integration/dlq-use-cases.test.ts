@@ -149,6 +149,29 @@ for (const [name, make] of [
       expect((await drainQueue(b.dlq)).map((m) => m.attributes['reason']).sort()).toEqual(['extraction_timeout', 'malformed_message']);
     });
 
+    it('counts, redrives and archives a message dead-lettered twice (a crash between DLQ send and delete) once', async () => {
+      // The same source message twice, as a worker killed after the DLQ send but before the delete leaves it.
+      const copy = (key: string, id: string) => ({ body: `{"bucket":"b","key":"${key}"}`, attributes: { ...dead('object_not_found', 'permanent', key, '2026-01-01T12:00:00.000Z'), details: JSON.stringify({ key, sourceMessageId: id }) } });
+      await b.dlq.send(copy('twice.txt', 'src-1'));
+      await b.dlq.send(copy('twice.txt', 'src-1'));
+      await b.dlq.send(copy('twice.pdf', 'src-2'));
+      await b.dlq.send(copy('twice.pdf', 'src-2'));
+      const a = await analyzeDlq(b.dlq);
+      expect(a).toMatchObject({ total: 6, duplicates: 2, byReason: { object_not_found: 4, extraction_timeout: 1, malformed_message: 1 } });
+
+      const summary = await redriveDlq(b.dlq, b.queue, { filter: { reason: 'object_not_found' } });
+      expect(summary).toMatchObject({ matched: 4, redriven: 4, duplicatesDeleted: 2, failures: [] });
+      const back = (await drainQueue(b.queue)).map((m) => m.body);
+      expect(back.filter((x) => x.includes('twice'))).toHaveLength(2);
+      expect(await b.dlq.depth()).toMatchObject({ visible: 2, inFlight: 0 });
+
+      await b.dlq.send(copy('late.txt', 'src-3'));
+      await b.dlq.send(copy('late.txt', 'src-3'));
+      const archived = await archiveDlq(b.dlq, b.store, parseArchiveUrl(`s3://${b.bucket}/dup`), { filter: { reason: 'object_not_found' } });
+      expect(archived).toMatchObject({ archived: 1, duplicatesDeleted: 1, notDeleted: 0 });
+      expect(await b.dlq.depth()).toMatchObject({ visible: 2, inFlight: 0 });
+    });
+
     it('reprocesses only recoverable failures, counting redrives and skipping those at the cap', async () => {
       const exhausted = { body: '{"bucket":"b","key":"flaky.txt"}', attributes: { DeadLetterSourceQueue: 'main' } };
       const capped = { body: '{"bucket":"b","key":"again.txt"}', attributes: { DeadLetterSourceQueue: 'main', redriveCount: '2' } };

@@ -154,3 +154,26 @@ export function classifyAwsError(err: unknown, codes: AwsErrorCodes): Filesearch
   // recognise. Transient, so the redrive policy bounds it rather than a file being lost.
   return new TransientError(codes.unavailable, `${codes.target}: ${detail}`, options);
 }
+
+/** "This server has no such action": AWS (UnsupportedOperation, UnknownOperationException), ElasticMQ (InvalidAction). */
+const UNSUPPORTED_ACTION = new Set([
+  'UnsupportedOperation',
+  'AWS.SimpleQueueService.UnsupportedOperation',
+  'UnknownOperationException',
+  'InvalidAction',
+  'NotImplemented',
+]);
+
+/**
+ * True when the server does not implement the action called. moto 5.2.5 answers an action it
+ * lacks (StartMessageMoveTask) with HTTP 500 and an HTML page, so the SDK reports only that it
+ * could not parse a 5xx body: an error with no AWS code at all. A real SQS 5xx carries a code.
+ */
+export function isUnsupportedAction(err: unknown): boolean {
+  // Query-compatible codes come as `com.amazonaws.sqs#InvalidAction`; compare the part after `#`.
+  if (awsErrorCodes(err).some((c) => UNSUPPORTED_ACTION.has(c.slice(c.lastIndexOf('#') + 1)))) return true;
+  const status = httpStatusOf(err);
+  if (status === 501) return true;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as AwsErrorShape;
+  return status !== undefined && status >= 500 && e.$fault === undefined && /deserialization error/i.test(e.message ?? '');
+}

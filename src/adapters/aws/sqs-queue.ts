@@ -3,10 +3,13 @@ import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
+  StartMessageMoveTaskCommand,
   type BatchResultErrorEntry,
+  type ListMessageMoveTasksResultEntry,
   type Message,
   type MessageAttributeValue,
   type QueueAttributeName,
@@ -17,6 +20,13 @@ import { ErrorCodes, FatalError, isFatalError, isPermanentError, type Filesearch
 import type {
   BatchEntryFailure,
   BatchResult,
+  MessageMoveOptions,
+  MessageMoveResult,
+  MessageMoveStart,
+  MessageMoveStatus,
+  MessageMoveTask,
+  MessageMover,
+  MessageMoveWaitOptions,
   MessageRef,
   Queue,
   QueueDepth,
@@ -25,7 +35,7 @@ import type {
   SendOptions,
   VisibilityChange,
 } from '../../ports/queue.port.js';
-import { awsErrorCodes, classifyAwsError, hasAwsCode, httpStatusOf } from './aws-errors.js';
+import { awsErrorCodes, classifyAwsError, hasAwsCode, httpStatusOf, isUnsupportedAction } from './aws-errors.js';
 
 /** Amazon SQS (or any server speaking its API: ElasticMQ, moto) behind the Queue port. */
 
@@ -45,6 +55,12 @@ const MAX_BATCH_BYTES = 256 * 1024;
 /** Attempts for a delete entry that failed on the server's side (SenderFault false) or a throttled call. */
 const DELETE_ATTEMPTS = 3;
 const DELETE_BACKOFF_MS = 200;
+/** ListMessageMoveTasks polls: soon after the start, then every few seconds for a long move. */
+const MOVE_POLL_FIRST_MS = 200;
+const MOVE_POLL_MAX_MS = 3_000;
+/** Polls in a row that do not list the task before we give up on it (it should be listed at once). */
+const MOVE_TASK_MISSING_POLLS = 10;
+const MOVE_STATUSES: ReadonlySet<string> = new Set<MessageMoveStatus>(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLING', 'CANCELLED']);
 
 const ACCESS_CODES = ['AccessDenied', 'AccessDeniedException', 'KmsAccessDenied', 'KmsDisabled', 'KmsNotFound', 'KMS.AccessDeniedException'];
 
@@ -55,13 +71,18 @@ const ENTRY_CODES: Readonly<Record<string, string>> = {
   'AWS.SimpleQueueService.MessageNotInflight': 'message_not_inflight',
 };
 
-export class SqsQueue implements Queue {
+export class SqsQueue implements Queue, MessageMover {
   readonly name: string;
+  /** StartMessageMoveTask's MaxNumberOfMessagesPerSecond is 1..500. */
+  readonly maxMoveRatePerSecond = 500;
   private readonly client: SQSClient;
   private readonly queueUrl: string;
   private readonly visibilityTimeoutSeconds: number | undefined;
   /** Aborted by close(): a pending long poll ends at once with [] instead of after 20 s. */
   private readonly closing = new AbortController();
+  private arn: Promise<string> | undefined;
+  /** Per started move: the newest StartedTimestamp listed before it (see waitForMessageMove). */
+  private readonly moveBaselines = new Map<string, number>();
 
   constructor(options: SqsQueueOptions) {
     this.client = options.client;
@@ -182,6 +203,105 @@ export class SqsQueue implements Queue {
     }
   }
 
+  /**
+   * StartMessageMoveTask from this queue (a DLQ) to `destination`'s ARN. Answers `started: false`
+   * (nothing moved) when the server lacks the action (moto 5.2.5) or the caller may not call it;
+   * every other refusal is thrown.
+   */
+  async startMessageMove(options: MessageMoveOptions): Promise<MessageMoveStart> {
+    const destination = options.destination;
+    if (destination !== undefined && !(destination instanceof SqsQueue)) return { started: false, reason: 'the destination is not an SQS queue' };
+    const [sourceArn, destinationArn] = await Promise.all([this.queueArn(), destination?.queueArn()]);
+    try {
+      // The newest earlier task: SQS stops listing a task's handle once it ends, so ours is told apart by being newer.
+      const before = await this.listMoveTasks(sourceArn);
+      const output = await this.client.send(
+        new StartMessageMoveTaskCommand({
+          SourceArn: sourceArn,
+          // Named whenever known: without it ElasticMQ 1.7.1 hangs 21 s, then answers 503, for a queue no RedrivePolicy names.
+          ...(destinationArn === undefined ? {} : { DestinationArn: destinationArn }),
+          ...(options.maxPerSecond === undefined ? {} : { MaxNumberOfMessagesPerSecond: options.maxPerSecond }),
+        }),
+      );
+      const handle = output.TaskHandle ?? '';
+      this.moveBaselines.set(handle, Math.max(-1, ...before.map((r) => r.StartedTimestamp ?? -1)));
+      return { started: true, task: { handle } };
+    } catch (err) {
+      const status = httpStatusOf(err);
+      // No $fault: the SDK could not read an SQS error from the body (moto's HTML 500 page).
+      const modeled = typeof err === 'object' && err !== null && '$fault' in err && err.$fault !== undefined;
+      const code = (modeled ? awsErrorCodes(err)[0] : undefined) ?? `HTTP ${status ?? '?'}`;
+      if (isUnsupportedAction(err)) return { started: false, reason: `${this.queueUrl} does not support message move tasks (${code})` };
+      if (httpStatusOf(err) === 403 || hasAwsCode(err, ...ACCESS_CODES)) {
+        return { started: false, reason: `message move tasks on ${this.queueUrl} were denied (${code}); grant sqs:StartMessageMoveTask and sqs:ListMessageMoveTasks to use them` };
+      }
+      throw this.translate(err);
+    }
+  }
+
+  /**
+   * Polls ListMessageMoveTasks until the task is COMPLETED, FAILED or CANCELLED. SQS lists a
+   * task's handle only while it runs: a finished one is found by the start time seen while it
+   * ran, or else as the one task newer than those listed before the start.
+   */
+  async waitForMessageMove(task: MessageMoveTask, options: MessageMoveWaitOptions = {}): Promise<MessageMoveResult> {
+    const sourceArn = await this.queueArn();
+    const baseline = this.moveBaselines.get(task.handle) ?? -1;
+    let startedAt: number | undefined;
+    let last: MessageMoveResult = { handle: task.handle, status: 'RUNNING', moved: 0 };
+    for (let missing = 0, delay = MOVE_POLL_FIRST_MS; ; delay = Math.min(MOVE_POLL_MAX_MS, delay * 2)) {
+      if (!(await pause(delay, options.signal))) return last;
+      let results: ListMessageMoveTasksResultEntry[];
+      try {
+        results = await this.listMoveTasks(sourceArn);
+      } catch (err) {
+        const target = `SQS move task ${task.handle} from ${this.queueUrl} (it may still be running)`;
+        throw classifyAwsError(err, { target, unavailable: ErrorCodes.QueueUnavailable, rejected: ErrorCodes.Internal });
+      }
+      const entry =
+        results.find((r) => r.TaskHandle === task.handle) ??
+        results.find((r) => startedAt !== undefined && r.StartedTimestamp === startedAt) ??
+        (startedAt === undefined ? results.find((r) => r.TaskHandle === undefined && (r.StartedTimestamp ?? -1) > baseline) : undefined);
+      if (entry === undefined) {
+        missing += 1;
+        if (missing >= MOVE_TASK_MISSING_POLLS) throw new FatalError(ErrorCodes.Internal, `SQS move task ${task.handle} is not listed by ListMessageMoveTasks for ${this.queueUrl}`);
+        continue;
+      }
+      missing = 0;
+      startedAt ??= entry.StartedTimestamp;
+      last = toMoveResult(task.handle, entry);
+      options.onProgress?.(last);
+      if (last.status === 'COMPLETED' || last.status === 'FAILED' || last.status === 'CANCELLED') {
+        this.moveBaselines.delete(task.handle);
+        return last;
+      }
+    }
+  }
+
+  private async listMoveTasks(sourceArn: string): Promise<ListMessageMoveTasksResultEntry[]> {
+    return (await this.client.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 10 }))).Results ?? [];
+  }
+
+  /** This queue's ARN (GetQueueAttributes QueueArn), asked once; a failed ask is asked again next time. */
+  private queueArn(): Promise<string> {
+    this.arn ??= this.fetchArn().catch((err: unknown) => {
+      this.arn = undefined;
+      throw err;
+    });
+    return this.arn;
+  }
+
+  private async fetchArn(): Promise<string> {
+    try {
+      const output = await this.client.send(new GetQueueAttributesCommand({ QueueUrl: this.queueUrl, AttributeNames: ['QueueArn'] }));
+      const arn = output.Attributes?.['QueueArn'];
+      if (arn === undefined || arn === '') throw new FatalError(ErrorCodes.Internal, `SQS queue ${this.queueUrl} reported no QueueArn`);
+      return arn;
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
   /** Idempotent; ends pending long polls. The client belongs to the caller and stays open. */
   async close(): Promise<void> {
     this.closing.abort();
@@ -228,6 +348,30 @@ export class SqsQueue implements Queue {
     }
     return error;
   }
+}
+
+/** Waits `ms`; false when `signal` aborted (before or during the wait). */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  try {
+    await sleep(ms, undefined, signal === undefined ? {} : { signal });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function toMoveResult(handle: string, entry: ListMessageMoveTasksResultEntry): MessageMoveResult {
+  const status = entry.Status ?? '';
+  const known = MOVE_STATUSES.has(status);
+  const failureReason = known ? entry.FailureReason : `unknown move task status ${JSON.stringify(status)}`;
+  return {
+    handle,
+    // An unknown status is reported as a failure rather than waited on forever.
+    status: known ? (status as MessageMoveStatus) : 'FAILED',
+    moved: entry.ApproximateNumberOfMessagesMoved ?? 0,
+    ...(entry.ApproximateNumberOfMessagesToMove === undefined ? {} : { toMove: entry.ApproximateNumberOfMessagesToMove }),
+    ...(failureReason === undefined || failureReason === '' ? {} : { failureReason }),
+  };
 }
 
 function queueNameOf(url: string): string {
