@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfigFromProcess, type Config } from '../config/config.js';
 import type { ConfigKey } from '../config/schema.js';
-import { createRuntime, type Runtime } from '../composition/index.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../composition/index.js';
 import { ConfigError, isFatalError } from '../domain/errors.js';
 
 /** Exit codes: 78 (EX_CONFIG) lets systemd's RestartPreventExitStatus stop a config crash loop. */
@@ -25,8 +25,8 @@ export function loadCliConfig(cmd: Command, overrides: Partial<Record<ConfigKey,
   return loadConfigFromProcess({ ...(g.config === undefined ? {} : { file: g.config }), overrides: merged });
 }
 
-export async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await createRuntime(config);
+export async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>, options: RuntimeOptions = {}): Promise<T> {
+  const rt = await createRuntime(config, options);
   try {
     return await fn(rt);
   } finally {

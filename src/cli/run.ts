@@ -1,12 +1,11 @@
-import os from 'node:os';
 import type { Command } from 'commander';
 import { detectOcrCapabilities } from '../adapters/extract/ocr/tesseract.js';
-import { systemClock } from '../ports/clock.port.js';
+import { createWorker } from '../composition/worker.js';
+import { isTransientError } from '../domain/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { createLogger } from '../runtime/logger.js';
-import { createDownstreams, resilientIndex, resilientStore } from '../runtime/resilience.js';
 import { TempDirectory } from '../runtime/temp-files.js';
-import { Worker } from '../runtime/worker.js';
+import { WorkerStatePublisher } from '../runtime/worker-state.js';
 import { loadCliConfig, parsePositiveInt, withRuntime } from './context.js';
 
 export function registerRun(program: Command): void {
@@ -32,44 +31,33 @@ export function registerRun(program: Command): void {
       process.on('SIGINT', onSignal);
 
       await warnAboutOcr(config.OCR, config.OCR_LANGUAGES, logger);
-      const stats = await withRuntime(config, async (rt) => {
-        const temp = await TempDirectory.create(config.TEMP_DIR);
-        const downstreams = createDownstreams({ maxRetries: config.MAX_RETRIES, initialDelaySeconds: config.INITIAL_RETRY_DELAY, logger }, rt.index);
-        try {
-          const worker = new Worker({
-            queue: rt.queue,
-            dlq: rt.dlq,
-            index: resilientIndex(rt.index, downstreams.index),
-            health: downstreams.health,
-            logger,
-            clock: systemClock,
-            prepare: {
-              store: resilientStore(rt.store, downstreams.store),
-              detector: rt.detector,
-              extractor: rt.extractor,
-              tempFiles: temp,
-              clock: systemClock,
-              limits: {
-                maxFileBytes: config.maxFileBytes,
-                maxContentChars: config.MAX_CONTENT_CHARS,
-                processingTimeoutMs: config.processingTimeoutMs,
-              },
-            },
-            options: {
-              batchSize: config.SQS_MAX_MESSAGES,
-              waitTimeSeconds: config.SQS_WAIT_TIME,
-              concurrency: config.MAX_WORKERS,
-              bulk: { maxDocuments: config.BULK_MAX_DOCUMENTS, maxBytes: config.BULK_MAX_BYTES, flushMs: config.BULK_FLUSH_MS },
-              backoff: { initialDelaySeconds: config.INITIAL_RETRY_DELAY, maxDelaySeconds: config.SQS_VISIBILITY_TIMEOUT, random: Math.random },
-              workerId: `${os.hostname()}:${process.pid}`,
-              visibilityTimeoutSeconds: config.SQS_VISIBILITY_TIMEOUT,
-            },
-          });
-          return await worker.run({ untilIdle: opts.untilIdle === true, signal: stop.signal });
-        } finally {
-          await temp.close();
-        }
-      });
+      const swept = await TempDirectory.sweepOrphans(config.TEMP_DIR);
+      if (swept.length > 0) logger.warn({ event: 'orphans_swept', directories: swept }, 'removed temp directories of workers that crashed');
+      let stats;
+      try {
+        stats = await withRuntime(
+          config,
+          async (rt) => {
+            const temp = await TempDirectory.create(config.TEMP_DIR);
+            const { worker, health, workerId } = createWorker(rt, config, logger, temp);
+            const state = new WorkerStatePublisher(config.home, workerId, () => ({ ...worker.snapshot(), breakers: health.breakers() }));
+            await state.start();
+            try {
+              return await worker.run({ untilIdle: opts.untilIdle === true, signal: stop.signal });
+            } finally {
+              state.stop();
+              await temp.close();
+            }
+          },
+          { waitForIndex: { signal: stop.signal, logger } },
+        );
+      } catch (err) {
+        // Told to stop while still waiting for the index at start: nothing was received.
+        if (!stop.signal.aborted || !isTransientError(err)) throw err;
+        logger.info({ event: 'worker_stopped', before: 'index_available' });
+        logger.flush();
+        return;
+      }
       logger.flush();
       process.stderr.write(
         `filesearch run: ${stats.received} received · ${stats.indexed} indexed · ${stats.removed} removed · ` +

@@ -7,13 +7,14 @@ import { OpenSearchSearchIndex } from '../adapters/opensearch/opensearch-search-
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../domain/errors.js';
 import { createExtraction } from './extraction.js';
-import { closer, type Runtime } from './runtime.js';
+import { ensureIndexReady } from './index-startup.js';
+import { closer, type Runtime, type RuntimeOptions } from './runtime.js';
 
 /**
  * AWS mode (SQS_QUEUE_URL set): Amazon SQS + DLQ, S3, and Amazon OpenSearch Service (or any
  * OpenSearch). Credentials come from the default AWS chain (instance profile on EC2).
  */
-export async function createAwsRuntime(config: Config): Promise<Runtime> {
+export async function createAwsRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const { SQS_QUEUE_URL: queueUrl, DLQ_QUEUE_URL: dlqUrl, OPENSEARCH_ENDPOINT: endpoint, AWS_REGION: region } = config;
   if (queueUrl === undefined || dlqUrl === undefined || endpoint === undefined || region === undefined) {
     throw new ConfigError(['SQS_QUEUE_URL, DLQ_QUEUE_URL, OPENSEARCH_ENDPOINT and AWS_REGION are all required in AWS mode.']);
@@ -46,7 +47,7 @@ export async function createAwsRuntime(config: Config): Promise<Runtime> {
   const { extractor, detector } = createExtraction(config);
   const close = closer([clients, queue, dlq, store, index, extractor]);
   try {
-    await index.ensureSchema();
+    if (options.ensureIndex !== false) await ensureIndexReady(index, options.waitForIndex);
   } catch (err) {
     await close();
     throw err;

@@ -6,13 +6,14 @@ import { closeQueueDatabase, openQueueDatabase, SqliteQueue } from '../adapters/
 import { openIndexDatabase, SqliteSearchIndex } from '../adapters/embedded/sqlite-search-index.js';
 import type { Config } from '../config/config.js';
 import { createExtraction } from './extraction.js';
-import { closer, type Runtime } from './runtime.js';
+import { ensureIndexReady } from './index-startup.js';
+import { closer, type Runtime, type RuntimeOptions } from './runtime.js';
 
 export const EMBEDDED_QUEUE = 'filesearch';
 export const EMBEDDED_DLQ = 'filesearch-dlq';
 
 /** Embedded mode: SQLite queue + DLQ, local folders as buckets, SQLite full-text index. */
-export async function createEmbeddedRuntime(config: Config): Promise<Runtime> {
+export async function createEmbeddedRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   fs.mkdirSync(config.home, { recursive: true });
   const queueDb = openQueueDatabase(path.join(config.home, 'queue.db'));
   const queue = new SqliteQueue({
@@ -25,9 +26,14 @@ export async function createEmbeddedRuntime(config: Config): Promise<Runtime> {
   const buckets = new BucketRegistry(config.home);
   const store = new FolderObjectStore((bucket) => buckets.resolve(bucket));
   const index = new SqliteSearchIndex({ db: openIndexDatabase(path.join(config.home, 'index.db')) });
-  await index.ensureSchema();
-  const { extractor, detector } = createExtraction(config);
   const queueDbCloser = { close: () => closeQueueDatabase(queueDb) };
+  try {
+    if (options.ensureIndex !== false) await ensureIndexReady(index, options.waitForIndex);
+  } catch (err) {
+    await closer([queueDbCloser, queue, dlq, store, index])();
+    throw err;
+  }
+  const { extractor, detector } = createExtraction(config);
   return {
     config,
     queue,

@@ -3,6 +3,14 @@ import type { Extractor, TypeDetector } from '../ports/extractor.port.js';
 import type { ObjectStore } from '../ports/object-store.port.js';
 import type { Queue } from '../ports/queue.port.js';
 import type { SearchIndex } from '../ports/search-index.port.js';
+import type { WaitForIndex } from './index-startup.js';
+
+export interface RuntimeOptions {
+  /** Wait for an index that is down at start (the worker) instead of failing (one-shot commands). */
+  readonly waitForIndex?: WaitForIndex;
+  /** false: do not create the index schema at start (read-only commands such as `status`). */
+  readonly ensureIndex?: boolean;
+}
 
 /** Everything a command needs, wired by one composition root. `close()` closes in reverse order. */
 export interface Runtime {

@@ -52,6 +52,10 @@ export const configSchema = z.object({
   MAX_WORKERS: int(1, 256).default(Math.max(1, os.availableParallelism())),
   MAX_RETRIES: int(0, 20).default(3),
   INITIAL_RETRY_DELAY: num(0, 600).default(2),
+  /** Consecutive failed calls to a downstream (index, object store) that open its circuit. */
+  CIRCUIT_BREAKER_THRESHOLD: int(1, 1_000).default(5),
+  /** Seconds an open circuit waits before one probe call is let through. */
+  CIRCUIT_BREAKER_COOLDOWN: num(0.1, 3_600).default(30),
   MAX_FILE_SIZE_MB: num(0.001, 100_000).default(100),
   PROCESSING_TIMEOUT: num(1, 43_200).default(300),
   MAX_CONTENT_CHARS: int(1_000, 100_000_000).default(1_000_000),
@@ -105,5 +109,7 @@ export const configHints: Partial<Record<ConfigKey, string>> = {
   MAX_FILE_SIZE_MB: 'a size in megabytes, e.g. 100',
   PROCESSING_TIMEOUT: 'seconds a single file may take, e.g. 300',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
+  CIRCUIT_BREAKER_THRESHOLD: 'a whole number of consecutive failures, e.g. 5',
+  CIRCUIT_BREAKER_COOLDOWN: 'seconds an open circuit waits before probing, e.g. 30',
   PDF_ENGINE: "'auto' (poppler when installed, else pdf.js), 'poppler' or 'pdfjs'",
 };

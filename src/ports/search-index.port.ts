@@ -69,5 +69,10 @@ export interface SearchIndex {
   search(query: SearchQuery): Promise<SearchResult>;
   get(id: string): Promise<SearchDocument | undefined>;
   count(): Promise<number>;
+  /**
+   * Resolves when the index can take writes now; throws a transient error when it cannot. Cheap:
+   * the circuit breaker probes with it while the worker receives nothing.
+   */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

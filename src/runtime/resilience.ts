@@ -26,6 +26,12 @@ import type { Logger } from './logger.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
+export interface BreakerStatus {
+  readonly downstream: string;
+  readonly state: BreakerState;
+  readonly retryInMs: number;
+}
+
 export interface ResilienceOptions {
   /** Retries after the first attempt (MAX_RETRIES). */
   readonly maxRetries: number;
@@ -139,6 +145,11 @@ export class Health {
     return Object.fromEntries(this.downstreams.map((d) => [d.name, d.state]));
   }
 
+  /** Every circuit with its state and, when open, how long until it probes again. */
+  breakers(): BreakerStatus[] {
+    return this.downstreams.map((d) => ({ downstream: d.name, state: d.state, retryInMs: d.retryInMs }));
+  }
+
   /** Open circuits (half-open ones let a probe through, so they do not count). */
   open(): string[] {
     return this.downstreams.filter((d) => d.state === 'open').map((d) => d.name);
@@ -203,7 +214,7 @@ export function createDownstreams(options: ResilienceOptions, index?: SearchInde
     index === undefined
       ? undefined
       : () =>
-          index.count().catch((err: unknown) => {
+          index.ping().catch((err: unknown) => {
             throw isFilesearchError(err) ? err : new TransientError(ErrorCodes.IndexUnavailable, 'index probe failed', { cause: err });
           });
   return {

@@ -2,6 +2,11 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TempFiles } from '../app/prepare-message.js';
+import { sweepOrphans } from './orphans.js';
+
+const PREFIX = 'filesearch-';
+/** `filesearch-<pid>-<random>`: the owner's pid tells a crashed worker's directory from a live one. */
+const OWNED = /^filesearch-(\d+)-[A-Za-z0-9]+$/;
 
 /** The worker's private temp directory: every file is removed after use, the directory on close. */
 export class TempDirectory implements TempFiles {
@@ -12,8 +17,16 @@ export class TempDirectory implements TempFiles {
 
   static async create(parent: string): Promise<TempDirectory> {
     await fs.promises.mkdir(parent, { recursive: true });
-    const dir = await fs.promises.mkdtemp(path.join(parent, `filesearch-${process.pid}-`));
+    const dir = await fs.promises.mkdtemp(path.join(parent, `${PREFIX}${process.pid}-`));
     return new TempDirectory(dir);
+  }
+
+  /**
+   * Removes the temp directories of workers that died without cleaning up (SIGKILL, OOM kill,
+   * power loss): those whose pid no longer runs. Call at start, before creating one's own.
+   */
+  static sweepOrphans(parent: string): Promise<string[]> {
+    return sweepOrphans(parent, OWNED);
   }
 
   allocate(extension: string): string {

@@ -6,6 +6,7 @@ import type { Clock } from '../ports/clock.port.js';
 import type { MessageRef, Queue, QueueMessage } from '../ports/queue.port.js';
 import type { IndexItemResult, IndexOperation, SearchIndex } from '../ports/search-index.port.js';
 import { Batcher } from '../shared/batcher.js';
+import { sleep } from '../shared/sleep.js';
 import type { Logger } from './logger.js';
 import type { Health } from './resilience.js';
 import { VisibilityKeeper } from './visibility-keeper.js';
@@ -40,6 +41,16 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
 }
 
+export type WorkerPhase = 'starting' | 'running' | 'paused' | 'draining' | 'stopped';
+
+/** What the worker is doing now: for `status`, health endpoints and the dashboard. */
+export interface WorkerSnapshot {
+  readonly phase: WorkerPhase;
+  /** Messages received and not yet settled. */
+  readonly inFlight: number;
+  readonly stats: WorkerStats;
+}
+
 export interface WorkerStats {
   received: number;
   deleted: number;
@@ -67,6 +78,8 @@ export class Worker {
   private readonly deleter: Batcher<MessageRef, boolean>;
   private readonly limit;
   private readonly keeper: VisibilityKeeper;
+  private phase: WorkerPhase = 'starting';
+  private inFlight = 0;
 
   constructor(private readonly deps: WorkerDeps) {
     const { options, index, queue, logger } = deps;
@@ -110,6 +123,7 @@ export class Worker {
     const capacity = options.concurrency + options.batchSize;
     logger.info({ event: 'worker_started', queue: queue.name, concurrency: options.concurrency, batchSize: options.batchSize, ...memory() });
     this.keeper.start();
+    this.phase = 'running';
     let paused = false;
     while (run.signal?.aborted !== true) {
       if (held.size >= capacity) {
@@ -121,6 +135,7 @@ export class Worker {
       if (open.length > 0) {
         if (!paused) logger.warn({ event: 'receive_paused', downstreams: open, inFlight: held.size });
         paused = true;
+        this.phase = 'paused';
         await sleep(Math.min(BREAKER_POLL_MS, Math.max(10, this.deps.health?.retryInMs() ?? 0)), run.signal);
         continue;
       }
@@ -134,6 +149,7 @@ export class Worker {
       }
       if (paused && !probing) {
         paused = false;
+        this.phase = 'running';
         logger.info({ event: 'receive_resumed' });
       }
       if (run.untilIdle === true && held.size === 0 && this.indexer.pending === 0 && (await this.queueIsEmpty())) break;
@@ -156,17 +172,29 @@ export class Worker {
       this.stats.received += messages.length;
       for (const m of messages) {
         this.keeper.track(m);
-        const p = this.handle(m).finally(() => held.delete(p));
+        const p = this.handle(m).finally(() => {
+          held.delete(p);
+          this.inFlight = held.size;
+        });
         held.add(p);
+        this.inFlight = held.size;
       }
     }
+    this.phase = 'draining';
+    this.inFlight = held.size;
     logger.info({ event: 'drain_start', inFlight: held.size });
     await Promise.all(held);
     await this.indexer.flush();
     await this.deleter.flush();
     await this.keeper.close();
+    this.phase = 'stopped';
+    this.inFlight = 0;
     logger.info({ event: 'worker_stopped', ...this.stats, ...memory() });
     return { ...this.stats };
+  }
+
+  snapshot(): WorkerSnapshot {
+    return { phase: this.phase, inFlight: this.inFlight, stats: { ...this.stats } };
   }
 
   private async queueIsEmpty(): Promise<boolean> {
@@ -283,14 +311,4 @@ export class Worker {
 function memory(): { rssMb: number; heapUsedMb: number } {
   const m = process.memoryUsage();
   return { rssMb: Math.round(m.rss / 1048576), heapUsedMb: Math.round(m.heapUsed / 1048576) };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }

@@ -77,6 +77,7 @@ export function describeSearchIndexContract(name: string, makeIndex: () => Promi
       expect(result.hits[0]?.document).not.toHaveProperty('content');
       expect(result.hits[0]?.document.key).toBe('notes/plan.txt');
       expect(await index.get('missing')).toBeUndefined();
+      await expect(index.ping()).resolves.toBeUndefined();
     });
 
     it('replaces a document upserted again under the same id', async () => {

@@ -109,6 +109,31 @@ describe('SqliteSearchIndex', () => {
     await index.close();
   });
 
+  it('answers ping while free and fails it (transient) while another process holds the write lock; opens under the lock', async () => {
+    const file = tempFile();
+    const index = openIndex(file);
+    await index.ensureSchema();
+    await expect(index.ping()).resolves.toBeUndefined();
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const db = (index as unknown as { db: Database.Database }).db;
+      db.pragma('busy_timeout = 0');
+      const err: unknown = await index.ping().catch((e: unknown) => e);
+      expect(isTransientError(err) && err.code === 'index_unavailable', String(err)).toBe(true);
+      // A worker restarting during the outage can open the index (nothing to write): it waits, it does not crash.
+      const second = openIndex(file);
+      await expect(second.ensureSchema()).resolves.toBeUndefined();
+      expect(await second.count()).toBe(0);
+      await second.close();
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    await expect(index.ping()).resolves.toBeUndefined();
+    await index.close();
+  });
+
   it('fails every item as transient after close instead of throwing', async () => {
     const index = openIndex(tempFile());
     await index.close();

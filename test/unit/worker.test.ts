@@ -62,6 +62,9 @@ class FakeIndex implements SearchIndex {
     if (this.down) throw new TransientError(ErrorCodes.IndexUnavailable, '503');
     return this.docs.size;
   }
+  async ping() {
+    if (this.down) throw new TransientError(ErrorCodes.IndexUnavailable, '503');
+  }
   async close() {}
 }
 

@@ -51,6 +51,8 @@ export function applySchema(db: Database.Database): void {
       `search index schema version ${version} is newer than this worker (${SCHEMA_VERSION}); upgrade the worker`,
     );
   }
+  // Up to date: nothing to write, so a worker can start while another process holds the write lock.
+  if (version === SCHEMA_VERSION) return;
   db.transaction(() => {
     db.exec(SCHEMA_SQL);
     if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -62,13 +64,20 @@ export function applySchema(db: Database.Database): void {
  * writes, synchronous NORMAL (durable at checkpoints, fast commits), and a busy timeout so a
  * concurrent writer waits instead of failing at once.
  */
+/**
+ * better-sqlite3 is synchronous: a busy wait blocks the worker's event loop (visibility keeper
+ * included). Writers hold the lock for one bulk (milliseconds), so a second is plenty; a lock held
+ * longer is an outage, for the retry policy and the circuit breaker to handle.
+ */
+export const INDEX_BUSY_TIMEOUT_MS = 1_000;
+
 export function openIndexDatabase(file: string): Database.Database {
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${INDEX_BUSY_TIMEOUT_MS}`);
     return db;
   } catch (err) {
     throw new FatalError(ErrorCodes.IndexUnavailable, `cannot open search index database ${file}: ${String(err)}`, {

@@ -181,6 +181,15 @@ export class SqliteSearchIndex implements SearchIndex {
     return this.guard(() => this.stmts().count.get()?.n ?? 0);
   }
 
+  /** Takes the write lock and lets it go: fails (transient) while another process holds it. */
+  async ping(): Promise<void> {
+    this.guard(() => {
+      this.stmts();
+      this.db.exec('BEGIN IMMEDIATE');
+      this.db.exec('ROLLBACK');
+    });
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.searchStatements.clear();

@@ -142,6 +142,11 @@ export class OpenSearchSearchIndex implements SearchIndex {
     }
   }
 
+  /** The index answers a request (a count); connection errors and 5xx are transient. */
+  async ping(): Promise<void> {
+    await this.count();
+  }
+
   async count(): Promise<number> {
     try {
       const { body } = await this.client.count({ index: this.index, ignore_unavailable: true, body: { query: liveOnly() } });
