@@ -140,6 +140,8 @@ export interface ChaosTarget {
   endOutage(): Promise<void>;
   /** Called repeatedly while the outage lasts (e.g. to look at `status`). */
   duringOutage?(): Promise<void>;
+  /** True once `duringOutage` saw what it looks for; the worker under the outage lives until then. */
+  outageObserved?(): boolean;
 }
 
 export interface ChaosOptions {
@@ -150,8 +152,6 @@ export interface ChaosOptions {
   readonly outageAfterKill?: number;
   /** ...and lasts this long (plus however long endOutage takes). */
   readonly outageMs: number;
-  /** The worker running when the outage begins is killed this long after it began. */
-  readonly outageKillAfterMs?: number;
   /** How long the last, uninterrupted run may take. */
   readonly finalRunTimeoutMs?: number;
 }
@@ -188,11 +188,19 @@ function collect(child: ChildProcess): { stdout: () => string; stderr: () => str
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string, log?: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`chaos: ${what}: not within ${timeoutMs / 1000} s\n${(log?.() ?? '').slice(-4_000)}`);
+    await pause(100);
+  }
+}
+
 /**
  * Runs the worker, SIGKILLs it at `kills` random moments (each at a random share of the work done
  * or after a random 2.5–8 s, whichever comes first, so kills land during the outage too) and
- * restarts it 200 ms later, as systemd would; takes the index away 1.5 s into the run after
- * `outageAfterKill` kills, for `outageMs`; then lets one last run finish until the queue is idle.
+ * restarts it 200 ms later, as systemd would; takes the index away under the run after
+ * `outageAfterKill` kills once it is busy, for `outageMs`; then lets one last run finish until the queue is idle.
  */
 export async function runChaos(target: ChaosTarget, options: ChaosOptions): Promise<ChaosReport> {
   const random = seededRandom(options.seed ^ 0x5eed);
@@ -208,7 +216,9 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     outageOn = true;
     const began = Date.now();
     outage = (async () => {
-      while (Date.now() - began < options.outageMs) {
+      // At least `outageMs`, and until what the outage must show was seen (at most 90 s more).
+      const seen = () => target.outageObserved?.() ?? true;
+      while (Date.now() - began < options.outageMs || (!seen() && Date.now() - began < options.outageMs + 90_000)) {
         await target.duringOutage?.();
         await pause(250);
       }
@@ -226,12 +236,17 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     void done.then(() => (finished = true));
     let progress = await target.progress();
     if (k === (options.outageAfterKill ?? 3) && outage === undefined) {
-      // The index goes away under a running worker, which lives on long enough to open its
-      // breaker and pause; later restarts meet an index that is already down.
-      await pause(1_500);
+      // The index goes away under a worker that is busy (it settled some messages since it
+      // started), which lives on until its breaker opened and `status` showed it, then dies at a
+      // random moment; later restarts meet an index that is already down. Waits on events, not
+      // on fixed times, so a slow, loaded machine changes the timings but not what is tested.
+      const before = progress;
+      const log = () => `${output.stdout()}\n${output.stderr()}`;
+      await waitFor(async () => finished || (progress = await target.progress()) >= before + 5, 60_000, 'the worker settling 5 messages', log);
       await startOutage();
-      const until = Date.now() + (options.outageKillAfterMs ?? 8_000);
-      while (!finished && Date.now() < until) await pause(100);
+      await waitFor(async () => finished || output.stdout().includes('"event":"breaker_open"'), 60_000, 'the index breaker opening', log);
+      await waitFor(async () => finished || (target.outageObserved?.() ?? true), 30_000, 'status showing the open breaker', log);
+      await pause(500 + random() * 2_000);
       progress = await target.progress();
     } else {
       const maxMs = 2_500 + random() * 5_500;
