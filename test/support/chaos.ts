@@ -240,9 +240,11 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       // started), which lives on until its breaker opened and `status` showed it, then dies at a
       // random moment; later restarts meet an index that is already down. Waits on events, not
       // on fixed times, so a slow, loaded machine changes the timings but not what is tested.
-      const before = progress;
+      // Its own log, not the index count: a near-real-time count may still be catching up on
+      // what the previous worker wrote.
       const log = () => `${output.stdout()}\n${output.stderr()}`;
-      await waitFor(async () => finished || (progress = await target.progress()) >= before + 5, 60_000, 'the worker settling 5 messages', log);
+      const busy = () => output.stdout().split('"event":"processing_success"').length > 5;
+      await waitFor(async () => finished || busy(), 60_000, 'the worker indexing 5 documents', log);
       await startOutage();
       await waitFor(async () => finished || output.stdout().includes('"event":"breaker_open"'), 60_000, 'the index breaker opening', log);
       await waitFor(async () => finished || (target.outageObserved?.() ?? true), 30_000, 'status showing the open breaker', log);
