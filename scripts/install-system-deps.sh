@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests exercise (poppler for PDFs, Tesseract + Japanese data
-# for OCR, Java/Maven/unzip/python3-venv for the real servers of scripts/test-servers) when they
-# are missing. Called by `npm test` (pretest) and by .ci/run. Without root or apt-get it says
-# exactly what is missing and fails, so no test silently skips.
+# for OCR, Java/Maven/unzip/python3-venv for the real servers of scripts/test-servers, Go to build
+# amazon-ec2-metadata-mock) when they are missing. Called by `npm test` (pretest) and by .ci/run.
+# Without root or apt-get it says exactly what is missing and fails, so no test silently skips.
 set -euo pipefail
 
 declare -A need=(
@@ -40,7 +40,29 @@ if [ "${FILESEARCH_TEST_SERVERS:-}" != none ]; then
     fi
   fi
 fi
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Go builds amazon-ec2-metadata-mock (scripts/test-servers/ec2-metadata-mock.mjs) for the
+# instance-notice tests, which run even with FILESEARCH_TEST_SERVERS=none. Its go.mod says go 1.17:
+# Debian bookworm's golang-go (Go 1.19, /usr/bin/go) builds it. FILESEARCH_TEST_GO overrides `go`.
+go_too_old=
+if [ -z "${FILESEARCH_TEST_GO:-}" ]; then
+  if ! command -v go >/dev/null 2>&1; then
+    missing+=(golang-go)
+  else
+    go_version="$(go env GOVERSION 2>/dev/null || true)"
+    if ! [[ $go_version =~ go1\.([0-9]+) ]] || [ "${BASH_REMATCH[1]}" -lt 17 ]; then
+      go_too_old="$(command -v go) (${go_version:-unknown version})"
+    fi
+  fi
+fi
+if [ -n "$go_too_old" ]; then
+  # Installing golang-go would not change which `go` PATH finds.
+  echo "install-system-deps: $go_too_old is older than Go 1.17, which amazon-ec2-metadata-mock needs:" \
+    "put a newer go first on PATH or set FILESEARCH_TEST_GO to one (e.g. /usr/lib/go-1.19/bin/go from golang-go)" >&2
+fi
+if [ ${#missing[@]} -eq 0 ]; then
+  [ -z "$go_too_old" ] || exit 1
+  exit 0
+fi
 
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 echo "install-system-deps: missing Debian packages: ${missing[*]}" >&2
@@ -52,3 +74,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-system-deps: installed ${missing[*]}" >&2
+[ -z "$go_too_old" ] || exit 1

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Real servers on loopback for the tests: OpenSearch, ElasticMQ (SQS) and moto (SQS + S3).
+// `provision` also builds amazon-ec2-metadata-mock, which the instance-notice tests start themselves.
 // Downloads are cached in ${XDG_CACHE_HOME:-~/.cache}/filesearch-worker/test-servers; each start
 // gets a fresh temp dir for data and logs, removed on stop. Plain JS: it runs before any build.
 //
@@ -9,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot } from './cache.mjs';
+import { provisionEc2MetadataMock } from './ec2-metadata-mock.mjs';
 import { provisionElasticMq, startElasticMq } from './elasticmq.mjs';
 import { provisionMoto, startMoto } from './moto.mjs';
 import { provisionOpenSearch, startOpenSearch } from './opensearch.mjs';
@@ -33,16 +35,20 @@ import { credentials, region } from './versions.mjs';
 
 const defaultLog = (message) => process.stderr.write(`test-servers: ${message}\n`);
 
-/** Downloads and installs everything once (no-op when the cache is warm); starts nothing. */
+/**
+ * Downloads and installs everything once (no-op when the cache is warm); starts nothing. Includes
+ * amazon-ec2-metadata-mock (built with Go), which only the instance-notice tests start.
+ */
 export async function provisionServers({ log = defaultLog } = {}) {
   const java = findJava();
   const python = findPython();
-  const [distDir, lib, venvPython] = await Promise.all([
+  const [distDir, lib, venvPython, ec2MetadataMock] = await Promise.all([
     provisionOpenSearch({ java, python: python.python, log }),
     provisionElasticMq({ java, log }),
     provisionMoto({ python, log }),
+    provisionEc2MetadataMock({ log }),
   ]);
-  return { java, python, distDir, lib, venvPython };
+  return { java, python, distDir, lib, venvPython, ec2MetadataMock };
 }
 
 /**
@@ -295,8 +301,8 @@ const commands = {
     return 0;
   },
   async provision() {
-    const { distDir, lib, venvPython } = await provisionServers();
-    defaultLog(`cached in ${cacheRoot()}:\n  ${distDir}\n  ${lib}\n  ${venvPython}`);
+    const { distDir, lib, venvPython, ec2MetadataMock } = await provisionServers();
+    defaultLog(`cached in ${cacheRoot()}:\n  ${distDir}\n  ${lib}\n  ${venvPython}\n  ${ec2MetadataMock}`);
     return 0;
   },
 };

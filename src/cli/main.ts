@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDlq } from './dlq.js';
 import { registerIngest } from './ingest.js';
+import { registerPreflight } from './preflight.js';
 import { registerRun } from './run.js';
 import { registerSearch } from './search.js';
 import { registerStatus } from './status.js';
@@ -18,6 +19,7 @@ const program = new Command()
 
 registerIngest(program);
 registerRun(program);
+registerPreflight(program);
 registerSearch(program);
 registerStatus(program);
 registerDlq(program);

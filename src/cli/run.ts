@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
+import { pino } from 'pino';
 import { detectOcrCapabilities } from '../adapters/extract/ocr/tesseract.js';
-import { createWorker } from '../composition/worker.js';
 import { isTransientError } from '../domain/errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { createLogger } from '../runtime/logger.js';
 import { TempDirectory } from '../runtime/temp-files.js';
-import { WorkerStatePublisher } from '../runtime/worker-state.js';
 import { loadCliConfig, parsePositiveInt, withRuntime } from './context.js';
+import { runService } from './service.js';
 
 export function registerRun(program: Command): void {
   program
@@ -17,15 +17,17 @@ export function registerRun(program: Command): void {
     .option('-b, --batch-size <n>', 'messages per receive, 1-10 (SQS_MAX_MESSAGES)', parsePositiveInt('--batch-size'))
     .action(async (opts: { untilIdle?: boolean; workers?: number; batchSize?: number }, cmd: Command) => {
       const config = loadCliConfig(cmd, { MAX_WORKERS: opts.workers, SQS_MAX_MESSAGES: opts.batchSize });
-      const logger = createLogger({ level: config.LOG_LEVEL, fd: 1 });
-      const stop = new AbortController();
+      // One destination for log lines and EMF lines, so that they never interleave mid-line.
+      const destination = pino.destination({ fd: 1, sync: false });
+      const logger = createLogger({ level: config.LOG_LEVEL, destination });
+      const controls = { stop: new AbortController(), force: new AbortController() };
       let signals = 0;
       const onSignal = (sig: NodeJS.Signals): void => {
         signals += 1;
         logger.info({ event: 'signal', signal: sig, count: signals });
-        // Second signal: stop now. Held messages reappear after their visibility timeout.
-        if (signals > 1) process.exit(130);
-        stop.abort();
+        // First: stop receiving and drain (DRAIN_TIMEOUT). Second: release what is held and go.
+        if (signals === 1) controls.stop.abort();
+        else controls.force.abort();
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
@@ -39,21 +41,17 @@ export function registerRun(program: Command): void {
           config,
           async (rt) => {
             const temp = await TempDirectory.create(config.TEMP_DIR);
-            const { worker, health, workerId } = createWorker(rt, config, logger, temp);
-            const state = new WorkerStatePublisher(config.home, workerId, () => ({ ...worker.snapshot(), breakers: health.breakers() }));
-            await state.start();
             try {
-              return await worker.run({ untilIdle: opts.untilIdle === true, signal: stop.signal });
+              return await runService(rt, config, logger, temp, controls, { untilIdle: opts.untilIdle === true, emfOutput: (line) => destination.write(line) });
             } finally {
-              state.stop();
               await temp.close();
             }
           },
-          { waitForIndex: { signal: stop.signal, logger } },
+          { ensureIndex: false },
         );
       } catch (err) {
         // Told to stop while still waiting for the index at start: nothing was received.
-        if (!stop.signal.aborted || !isTransientError(err)) throw err;
+        if (!controls.stop.signal.aborted || !isTransientError(err)) throw err;
         logger.info({ event: 'worker_stopped', before: 'index_available' });
         logger.flush();
         return;

@@ -52,5 +52,9 @@ export async function createAwsRuntime(config: Config, options: RuntimeOptions =
     await close();
     throw err;
   }
-  return { config, queue, dlq, store, index, extractor, detector, close };
+  const checkCredentials = async (): Promise<string> => {
+    const c = await sqs.config.credentials();
+    return `access key ${c.accessKeyId.slice(0, 4)}… (region ${region})`;
+  };
+  return { config, queue, dlq, store, index, extractor, detector, checkCredentials, close };
 }

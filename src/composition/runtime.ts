@@ -21,6 +21,8 @@ export interface Runtime {
   readonly index: SearchIndex;
   readonly extractor: Extractor;
   readonly detector: TypeDetector;
+  /** AWS only: resolves the credentials the clients will sign with, and says which (for preflight). */
+  readonly checkCredentials?: () => Promise<string>;
   /** Embedded only: registers a local folder as a bucket and returns its name. */
   readonly registerFolder?: (dir: string, bucket?: string) => string;
   close(): Promise<void>;

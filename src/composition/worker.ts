@@ -5,11 +5,17 @@ import type { Logger } from '../runtime/logger.js';
 import { createDownstreams, type Health } from '../runtime/resilience.js';
 import { resilientIndex, resilientStore } from '../runtime/resilience.js';
 import type { TempDirectory } from '../runtime/temp-files.js';
-import { Worker } from '../runtime/worker.js';
+import { Worker, type WorkerMetricsHooks } from '../runtime/worker.js';
 import type { Runtime } from './runtime.js';
 
 /** The worker wired from the configuration: breakers around the index and the store, one clock. */
-export function createWorker(rt: Runtime, config: Config, logger: Logger, temp: TempDirectory): { worker: Worker; health: Health; workerId: string } {
+export function createWorker(
+  rt: Runtime,
+  config: Config,
+  logger: Logger,
+  temp: TempDirectory,
+  extras: { metrics?: WorkerMetricsHooks; workerId?: string; pressure?: () => string | undefined } = {},
+): { worker: Worker; health: Health; workerId: string } {
   const downstreams = createDownstreams(
     {
       maxRetries: config.MAX_RETRIES,
@@ -20,12 +26,14 @@ export function createWorker(rt: Runtime, config: Config, logger: Logger, temp: 
     },
     rt.index,
   );
-  const workerId = `${os.hostname()}:${process.pid}`;
+  const workerId = `${extras.workerId ?? os.hostname()}:${process.pid}`;
   const worker = new Worker({
     queue: rt.queue,
     dlq: rt.dlq,
     index: resilientIndex(rt.index, downstreams.index),
     health: downstreams.health,
+    ...(extras.metrics === undefined ? {} : { metrics: extras.metrics }),
+    ...(extras.pressure === undefined ? {} : { pressure: extras.pressure }),
     logger,
     clock: systemClock,
     prepare: {

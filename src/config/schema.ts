@@ -84,6 +84,25 @@ export const configSchema = z.object({
   BULK_MAX_BYTES: int(1_024, 100 * 1024 * 1024).default(4 * 1024 * 1024),
   BULK_FLUSH_MS: int(0, 60_000).default(250),
 
+  // --- operations ---
+  /** Seconds a stopping worker waits for in-flight messages before it releases the rest (visibility 0). */
+  DRAIN_TIMEOUT: num(0, 3_600).default(60),
+  /** The worker's /healthz, /readyz and /metrics; `off` disables them, 0 picks a free port. */
+  HTTP_PORT: z.union([z.literal('off'), int(0, 65_535)]).default(9400),
+  HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** CloudWatch Embedded Metric Format lines on stdout: `auto` = on in AWS mode. */
+  METRICS_EMF: z.enum(['auto', 'on', 'off']).default('auto'),
+  METRICS_NAMESPACE: z.string().trim().min(1).max(255).default('FileSearch/Worker'),
+  METRICS_EMF_INTERVAL: num(1, 3_600).default(60),
+  /** The WorkerId metric dimension and DLQ attribute; default: host name. Keep it stable per machine. */
+  WORKER_ID: optionalString,
+  /** IMDSv2 polling for Spot interruption and Auto Scaling termination notices (the SDK's names). */
+  AWS_EC2_METADATA_DISABLED: bool.default(false),
+  AWS_EC2_METADATA_SERVICE_ENDPOINT: z.string().trim().url().default('http://169.254.169.254'),
+  /** Receiving pauses while free disk in TEMP_DIR is below this, or memory use above MAX_MEMORY_PERCENT. */
+  MIN_FREE_DISK_MB: num(0, 10_000_000).default(1_024),
+  MAX_MEMORY_PERCENT: num(1, 100).default(90),
+
   // --- logs ---
   LOG_LEVEL: z
     .string()
@@ -109,6 +128,9 @@ export const configHints: Partial<Record<ConfigKey, string>> = {
   MAX_FILE_SIZE_MB: 'a size in megabytes, e.g. 100',
   PROCESSING_TIMEOUT: 'seconds a single file may take, e.g. 300',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
+  HTTP_PORT: "a port from 0 to 65535 (0 = any free port), or 'off'",
+  DRAIN_TIMEOUT: 'seconds to finish in-flight work on SIGTERM, e.g. 60 (keep systemd TimeoutStopSec longer)',
+  AWS_EC2_METADATA_SERVICE_ENDPOINT: 'a URL, e.g. http://169.254.169.254',
   CIRCUIT_BREAKER_THRESHOLD: 'a whole number of consecutive failures, e.g. 5',
   CIRCUIT_BREAKER_COOLDOWN: 'seconds an open circuit waits before probing, e.g. 30',
   PDF_ENGINE: "'auto' (poppler when installed, else pdf.js), 'poppler' or 'pdfjs'",

@@ -44,6 +44,11 @@ export class VisibilityKeeper {
     return this.held.size;
   }
 
+  /** Everything held now (to release it all at a forced stop). */
+  refs(): MessageRef[] {
+    return [...this.held.values()].map((h) => h.ref);
+  }
+
   /** Call as soon as a message is received. */
   track(message: MessageRef): void {
     if (this.closed) return;

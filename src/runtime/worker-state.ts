@@ -44,13 +44,17 @@ export class WorkerStatePublisher {
     this.file = path.join(workersDir(home), `worker-${process.pid}.json`);
   }
 
-  /** Sweeps crashed workers' files, writes the first state, then keeps it fresh. */
-  async start(): Promise<void> {
+  /**
+   * Sweeps crashed workers' files, writes the first state, then keeps it fresh. Returns how many
+   * workers' files were swept: workers on this host that died without cleaning up.
+   */
+  async start(): Promise<number> {
     await fs.promises.mkdir(workersDir(this.home), { recursive: true });
-    await sweepOrphans(workersDir(this.home), LEFT_BEHIND);
+    const swept = await sweepOrphans(workersDir(this.home), LEFT_BEHIND);
     this.publish();
     this.timer = setInterval(() => this.publish(), this.intervalMs);
     this.timer.unref();
+    return swept.filter((f) => f.endsWith('.json')).length;
   }
 
   /** Written to a temp name and renamed: a reader never sees half a file. Best effort. */

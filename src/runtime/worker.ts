@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { prepareMessage, type PrepareDeps, type PreparedMessage } from '../app/prepare-message.js';
-import { CircuitOpenError, ErrorCodes, Stages, TransientError, describeError, isTransientError } from '../domain/errors.js';
+import { CircuitOpenError, ErrorCodes, Stages, TransientError, describeError, isTransientError, type ErrorClass, type ErrorCode, type Stage } from '../domain/errors.js';
 import { deadLetterAttributes, settle, type BackoffPolicy, type Failure, type Settlement } from '../domain/settlement.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { MessageRef, Queue, QueueMessage } from '../ports/queue.port.js';
@@ -32,13 +32,28 @@ export interface WorkerDeps {
   readonly options: WorkerOptions;
   /** Downstream circuit breakers: while one is open the worker stops receiving. */
   readonly health?: Pick<Health, 'open' | 'halfOpen' | 'retryInMs' | 'probe'>;
+  /** Why receiving must pause now (disk or memory short), or undefined. */
+  readonly pressure?: () => string | undefined;
+  readonly metrics?: WorkerMetricsHooks;
+}
+
+/** What the worker reports to metrics (WorkerMetrics implements it). */
+export interface WorkerMetricsHooks {
+  processed(e: { outcome: 'indexed' | 'removed' | 'ignored'; type?: string; seconds: number; stages?: { downloadMs?: number; extractMs?: number; ocrMs?: number; indexMs?: number } }): void;
+  failed(e: { code: ErrorCode; errorClass: ErrorClass; stage: Stage }): void;
+  deadLettered(reason: string): void;
+  requeued(reason: string): void;
 }
 
 export interface RunOptions {
   /** Exit once the queue is empty (nothing visible, in flight or delayed) and nothing is held here. */
   readonly untilIdle?: boolean;
-  /** Stop receiving; in-flight work finishes and is acknowledged. */
+  /** Stop receiving; in-flight work finishes and is acknowledged, within `drainTimeoutMs`. */
   readonly signal?: AbortSignal;
+  /** How long a stop waits for in-flight work; what is unfinished then is released (visibility 0). */
+  readonly drainTimeoutMs?: number;
+  /** Stop now: release what is held at once (a second SIGTERM). */
+  readonly force?: AbortSignal;
 }
 
 export type WorkerPhase = 'starting' | 'running' | 'paused' | 'draining' | 'stopped';
@@ -80,6 +95,9 @@ export class Worker {
   private readonly keeper: VisibilityKeeper;
   private phase: WorkerPhase = 'starting';
   private inFlight = 0;
+  private progressAt = Date.now();
+  /** Set when a stop gave up waiting: held messages were released, late results are dropped. */
+  private abandoned = false;
 
   constructor(private readonly deps: WorkerDeps) {
     const { options, index, queue, logger } = deps;
@@ -126,17 +144,20 @@ export class Worker {
     this.phase = 'running';
     let paused = false;
     while (run.signal?.aborted !== true) {
+      this.progressAt = Date.now();
       if (held.size >= capacity) {
         await Promise.race(held);
         continue;
       }
-      // A downstream is down: receive nothing (received messages would only burn receive counts).
-      const open = this.deps.health?.open() ?? [];
+      // A downstream is down, or disk / memory is short: receive nothing (received messages would
+      // only burn receive counts, or fill the disk).
+      const pressure = this.deps.pressure?.();
+      const open = [...(this.deps.health?.open() ?? []), ...(pressure === undefined ? [] : [pressure])];
       if (open.length > 0) {
         if (!paused) logger.warn({ event: 'receive_paused', downstreams: open, inFlight: held.size });
         paused = true;
         this.phase = 'paused';
-        await sleep(Math.min(BREAKER_POLL_MS, Math.max(10, this.deps.health?.retryInMs() ?? 0)), run.signal);
+        await sleep(pressure !== undefined ? BREAKER_POLL_MS : Math.min(BREAKER_POLL_MS, Math.max(10, this.deps.health?.retryInMs() ?? 0)), run.signal);
         continue;
       }
       // Half-open: a probe call (no message spent), else one message at a time probes it.
@@ -182,8 +203,9 @@ export class Worker {
     }
     this.phase = 'draining';
     this.inFlight = held.size;
-    logger.info({ event: 'drain_start', inFlight: held.size });
-    await Promise.all(held);
+    logger.info({ event: 'drain_start', inFlight: held.size, deadlineMs: run.drainTimeoutMs });
+    const outcome = await drained(Promise.all(held), run.drainTimeoutMs, run.force);
+    if (outcome !== 'drained') await this.abandon(outcome, held.size);
     await this.indexer.flush();
     await this.deleter.flush();
     await this.keeper.close();
@@ -191,6 +213,33 @@ export class Worker {
     this.inFlight = 0;
     logger.info({ event: 'worker_stopped', ...this.stats, ...memory() });
     return { ...this.stats };
+  }
+
+  /** When the loop last moved (a receive returned, a message settled, a paused loop looked again). */
+  lastProgressAt(): number {
+    return this.progressAt;
+  }
+
+  /**
+   * The stop deadline passed (or a second signal came): make every held message visible again at
+   * once so another worker takes it now, and drop whatever the unfinished handlers produce later.
+   */
+  private async abandon(why: 'deadline' | 'forced', unfinished: number): Promise<void> {
+    this.abandoned = true;
+    const refs = this.keeper.refs();
+    await this.keeper.close();
+    let failed = 0;
+    if (refs.length > 0) {
+      try {
+        const r = await this.deps.queue.changeVisibilityBatch(refs.map((ref) => ({ ...ref, visibilityTimeoutSeconds: 0 })));
+        failed = r.failed.length;
+      } catch (err) {
+        failed = refs.length;
+        this.deps.logger.error({ event: 'release_failed', ...describeError(err) });
+      }
+    }
+    this.stats.released += refs.length - failed;
+    this.deps.logger.warn({ event: why === 'deadline' ? 'drain_deadline' : 'drain_forced', unfinished, released: refs.length - failed, releaseFailed: failed });
   }
 
   snapshot(): WorkerSnapshot {
@@ -205,15 +254,21 @@ export class Worker {
   /** One message, start to finish. Never throws: every path ends in delete, dead-letter or release. */
   private async handle(message: QueueMessage): Promise<void> {
     const log = this.deps.logger.child({ messageId: message.id, receiveCount: message.receiveCount });
+    const receivedAt = Date.now();
     try {
-      const prepared = await this.limit(() => prepareMessage(message, this.deps.prepare));
-      const failures = await this.indexPrepared(prepared, log);
+      const prepared = await this.limit(() => {
+        log.info({ event: 'processing_start' });
+        return prepareMessage(message, this.deps.prepare);
+      });
+      const failures = await this.indexPrepared(prepared, log, receivedAt);
       const settlement = prepared.kind === 'ack' ? ({ kind: 'delete' } as const) : this.outageAware(settle(failures, message.receiveCount, this.deps.options.backoff));
       if (prepared.kind === 'ack') {
         this.stats.ignored += 1;
+        this.deps.metrics?.processed({ outcome: 'ignored', seconds: (Date.now() - receivedAt) / 1000 });
         log.info({ event: 'message_ignored', why: prepared.why });
       }
       await this.apply(message, settlement, log);
+      this.progressAt = Date.now();
     } catch (err) {
       // A bug, not a file problem: leave the message to reappear after its visibility timeout.
       log.error({ event: 'handler_crashed', ...describeError(err) });
@@ -229,13 +284,16 @@ export class Worker {
     return { ...s, visibilityTimeoutSeconds: Math.max(s.visibilityTimeoutSeconds, untilProbe) };
   }
 
-  private async indexPrepared(prepared: PreparedMessage, log: Logger): Promise<Failure[]> {
+  private async indexPrepared(prepared: PreparedMessage, log: Logger, receivedAt: number): Promise<Failure[]> {
     if (prepared.kind === 'ack') return [];
     const failures: Failure[] = [...prepared.failures];
     for (const f of prepared.failures) {
       log.warn({ event: 'processing_failure', key: f.key, stage: f.stage, ...describeError(f.error) });
+      this.deps.metrics?.failed({ code: f.error.code, errorClass: f.error.errorClass, stage: f.stage });
     }
+    const indexStarted = Date.now();
     const results = await Promise.all(prepared.operations.map((p) => this.indexer.add(p.operation)));
+    const indexMs = Date.now() - indexStarted;
     results.forEach((r, i) => {
       const p = prepared.operations[i];
       if (p === undefined) return;
@@ -243,17 +301,31 @@ export class Worker {
         const error = r.error ?? new TransientError(ErrorCodes.IndexUnavailable, 'index reported a failure without an error');
         failures.push({ error, stage: Stages.Index, key: p.key });
         log.warn({ event: 'processing_failure', key: p.key, stage: Stages.Index, ...describeError(error) });
+        this.deps.metrics?.failed({ code: error.code, errorClass: error.errorClass, stage: Stages.Index });
         return;
       }
-      if (r.outcome === 'deleted' || r.outcome === 'not_found') this.stats.removed += 1;
+      const removed = r.outcome === 'deleted' || r.outcome === 'not_found';
+      if (removed) this.stats.removed += 1;
       else this.stats.indexed += 1;
       const doc = p.document;
+      const { downloadMs, extractMs } = p.timings;
+      this.deps.metrics?.processed({
+        outcome: removed ? 'removed' : 'indexed',
+        ...(doc === undefined ? {} : { type: doc.mimeType }),
+        seconds: (Date.now() - receivedAt) / 1000,
+        stages: {
+          ...(downloadMs === undefined ? {} : { downloadMs }),
+          ...(extractMs === undefined ? {} : doc?.ocrUsed === true ? { ocrMs: extractMs } : { extractMs }),
+          indexMs,
+        },
+      });
       log.info({
         event: 'processing_success',
         key: p.key,
         outcome: r.outcome,
         ...(doc === undefined ? {} : { type: doc.mimeType, size: doc.size, extractor: doc.extractor, chars: doc.charCount }),
         ...p.timings,
+        indexMs,
       });
     });
     return failures;
@@ -261,6 +333,8 @@ export class Worker {
 
   private async apply(message: QueueMessage, s: Settlement, log: Logger): Promise<void> {
     const ref = { id: message.id, receiptHandle: message.receiptHandle };
+    // Released at a forced stop: it is visible again and another worker may hold it now.
+    if (this.abandoned) return;
     // Settled: stop extending it, and let no extension under way overwrite a release's backoff.
     await this.keeper.untrack(message.id);
     if (s.kind === 'delete') {
@@ -288,11 +362,13 @@ export class Worker {
         return;
       }
       this.stats.deadLettered += 1;
+      this.deps.metrics?.deadLettered(s.failure.error.code);
       log.warn({ event: 'dlq_sent', reason: s.failure.error.code, stage: s.failure.stage, key: s.failure.key });
       if (await this.deleter.add(ref)) this.stats.deleted += 1;
       return;
     }
     log.warn({ event: 'message_released', reason: s.failure.error.code, visibilityTimeoutSeconds: s.visibilityTimeoutSeconds });
+    this.deps.metrics?.requeued(s.failure.error.code);
     await this.release(message, s.visibilityTimeoutSeconds, log);
   }
 
@@ -304,6 +380,20 @@ export class Worker {
     } catch (err) {
       log.warn({ event: 'release_failed', ...describeError(err) });
     }
+  }
+}
+
+/** Resolves 'drained' when `work` settles, 'deadline' after `ms`, 'forced' when `force` aborts. */
+async function drained(work: Promise<unknown>, ms: number | undefined, force: AbortSignal | undefined): Promise<'drained' | 'deadline' | 'forced'> {
+  if (force?.aborted === true) return 'forced';
+  const stop = new AbortController();
+  const outcomes: Array<Promise<'drained' | 'deadline' | 'forced'>> = [work.then(() => 'drained' as const)];
+  if (ms !== undefined && Number.isFinite(ms)) outcomes.push(sleep(ms, stop.signal).then(() => 'deadline' as const));
+  if (force !== undefined) outcomes.push(new Promise((resolve) => force.addEventListener('abort', () => resolve('forced'), { once: true, signal: stop.signal })));
+  try {
+    return await Promise.race(outcomes);
+  } finally {
+    stop.abort();
   }
 }
 

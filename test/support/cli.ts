@@ -35,7 +35,8 @@ export function spawnCli(args: readonly string[], home: string, env: Record<stri
   }
   return spawn(process.execPath, [bin, ...args], {
     cwd: repoRoot,
-    env: { ...process.env, FILESEARCH_HOME: home, LOG_LEVEL: 'warn', TEMP_DIR: path.join(home, 'tmp'), ...env },
+    // A free port for /metrics (tests run many workers at once) and no EC2 metadata probing.
+    env: { ...process.env, FILESEARCH_HOME: home, LOG_LEVEL: 'warn', TEMP_DIR: path.join(home, 'tmp'), HTTP_PORT: '0', AWS_EC2_METADATA_DISABLED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -1,0 +1,129 @@
+import os from 'node:os';
+import type { Config } from '../config/config.js';
+import { systemdEnvironment } from '../config/systemd-environment.js';
+import { ensureIndexReady } from '../composition/index-startup.js';
+import type { Runtime } from '../composition/runtime.js';
+import { createWorker } from '../composition/worker.js';
+import { FatalError, ErrorCodes } from '../domain/errors.js';
+import { EmfEmitter } from '../runtime/emf.js';
+import { startHttpServer, type RunningHttpServer } from '../runtime/http-server.js';
+import { InstanceNoticeWatcher } from '../runtime/instance-notices.js';
+import type { Logger } from '../runtime/logger.js';
+import { WorkerMetrics } from '../runtime/metrics.js';
+import { ResourceGuard } from '../runtime/resource-guard.js';
+import { StallDetector, SystemdNotifier } from '../runtime/sd-notify.js';
+import type { TempDirectory } from '../runtime/temp-files.js';
+import type { WorkerStats } from '../runtime/worker.js';
+import { WorkerStatePublisher } from '../runtime/worker-state.js';
+import { formatPreflight, preflight } from './preflight.js';
+
+/**
+ * The long-running worker with everything around it (issue #6): pre-flight before anything is
+ * received, the index awaited, metrics (Prometheus + EMF), /healthz /readyz /metrics, systemd
+ * notify + watchdog, Spot / Auto Scaling notices, resource backpressure, the state file `status`
+ * reads, and a drain on stop. Each part is closed on the way out, whatever happened.
+ */
+
+export interface ServiceControls {
+  /** First SIGTERM/SIGINT, or a Spot / ASG notice: stop receiving and drain. */
+  readonly stop: AbortController;
+  /** Second signal: release what is held and leave now. */
+  readonly force: AbortController;
+}
+
+export interface ServiceOptions {
+  readonly untilIdle: boolean;
+  /** Where EMF lines go: the logger's own destination, so lines never interleave. */
+  readonly emfOutput: (line: string) => void;
+}
+
+export async function runService(rt: Runtime, config: Config, logger: Logger, temp: TempDirectory, controls: ServiceControls, options: ServiceOptions): Promise<WorkerStats> {
+  const { stop, force } = controls;
+  const notifier = new SystemdNotifier({ environment: systemdEnvironment(), logger });
+  const onStop = (): void => void notifier.stopping('draining');
+  stop.signal.addEventListener('abort', onStop, { once: true });
+  const closers: Array<() => Promise<unknown> | unknown> = [() => notifier.close()];
+  try {
+    // Pre-flight: a problem that cannot fix itself stops the worker before it receives anything;
+    // a server that does not answer yet is waited for.
+    const report = await preflight(rt, config);
+    logger.info({ event: 'preflight', ok: report.ok, checks: report.checks });
+    const fatal = report.checks.filter((c) => c.status === 'FAIL' && c.transient !== true);
+    if (fatal.length > 0) {
+      process.stderr.write(formatPreflight(report));
+      throw new FatalError(ErrorCodes.DependencyMissing, `pre-flight failed: ${fatal.map((c) => c.check).join(', ')} (see the table above)`);
+    }
+    await ensureIndexReady(rt.index, { signal: stop.signal, logger });
+
+    const metrics = new WorkerMetrics();
+    const workerId = config.WORKER_ID ?? os.hostname();
+    const guard = new ResourceGuard({ tempDir: config.TEMP_DIR, minFreeDiskBytes: config.MIN_FREE_DISK_MB * 1048576, maxMemoryPercent: config.MAX_MEMORY_PERCENT, logger });
+    await guard.start();
+    closers.push(() => guard.close());
+    const { worker, health } = createWorker(rt, config, logger, temp, { metrics, workerId, pressure: () => guard.pressure() });
+    const ready = () => worker.snapshot().phase !== 'draining' && !stop.signal.aborted && health.open().length === 0 && guard.pressure() === undefined;
+    const state = new WorkerStatePublisher(config.home, `${workerId}:${process.pid}`, () => {
+      metrics.setHealthy(ready());
+      return { ...worker.snapshot(), breakers: health.breakers() };
+    });
+    // A state file left by a worker that died here means this start is a restart after a crash.
+    if ((await state.start()) > 0) metrics.workerRestarted();
+    closers.push(() => state.stop());
+
+    if (config.METRICS_EMF === 'on' || (config.METRICS_EMF === 'auto' && config.mode === 'aws')) {
+      const emf = new EmfEmitter({ metrics, output: options.emfOutput, workerId, namespace: config.METRICS_NAMESPACE, intervalMs: config.METRICS_EMF_INTERVAL * 1000, logger });
+      emf.start();
+      closers.push(() => emf.close());
+    }
+    if (config.HTTP_PORT !== 'off') {
+      const server = await startHttpServerSafely(config, logger, metrics, () => ({
+        ready: ready(),
+        checks: { phase: worker.snapshot().phase, breakers: health.breakers(), pressure: guard.pressure() ?? null, preflight: report.ok ? 'ok' : 'waiting for a server' },
+      }));
+      if (server !== undefined) closers.push(() => server.close());
+    }
+    if (!config.AWS_EC2_METADATA_DISABLED) {
+      const notices = new InstanceNoticeWatcher({ logger, endpoint: config.AWS_EC2_METADATA_SERVICE_ENDPOINT });
+      closers.push(() => notices.stop());
+      // Off EC2 this answers within about a second; the worker does not wait for it.
+      void notices.detect().then((onEc2) => {
+        if (!onEc2 || stop.signal.aborted) return;
+        notices.start((notice) => {
+          if (notice.kind === 'spot-interruption') metrics.spotInterruption();
+          logger.warn({ event: 'drain_requested', by: notice.kind, action: notice.action, time: notice.time });
+          stop.abort();
+        });
+      });
+    }
+    const stall = new StallDetector({
+      lastProgressAt: () => worker.lastProgressAt(),
+      thresholdMs: (config.PROCESSING_TIMEOUT + config.SQS_WAIT_TIME + 60) * 1000,
+      onStall: (ms) => {
+        logger.error({ event: 'worker_stalled', stalledForMs: ms }, 'no progress: exiting so that the supervisor restarts the worker');
+        process.exitCode = 1;
+        stop.abort();
+        force.abort();
+      },
+    });
+    stall.start();
+    closers.push(() => stall.close());
+    notifier.startWatchdog(() => stall.isHealthy());
+    await notifier.ready(`consuming ${rt.queue.name}`);
+    return await worker.run({ untilIdle: options.untilIdle, signal: stop.signal, force: force.signal, drainTimeoutMs: config.DRAIN_TIMEOUT * 1000 });
+  } finally {
+    stop.signal.removeEventListener('abort', onStop);
+    for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
+  }
+}
+
+async function startHttpServerSafely(config: Config, logger: Logger, metrics: WorkerMetrics, readiness: () => { ready: boolean; checks: Record<string, unknown> }): Promise<RunningHttpServer | undefined> {
+  try {
+    const server = await startHttpServer({ host: config.HTTP_HOST, port: config.HTTP_PORT === 'off' ? 0 : config.HTTP_PORT, metrics, readiness, logger });
+    logger.info({ event: 'http_listening', url: server.url });
+    return server;
+  } catch (err) {
+    // Another worker on this host has the port: run without the endpoints rather than not at all.
+    logger.warn({ event: 'http_unavailable', host: config.HTTP_HOST, port: config.HTTP_PORT, error: err instanceof Error ? err.message : String(err) });
+    return undefined;
+  }
+}
