@@ -2,23 +2,29 @@ import type { Command } from 'commander';
 import { detectOcrCapabilities } from '../adapters/extract/ocr/tesseract.js';
 import { runPreflight, type CheckResult, type PreflightReport } from '../app/preflight.js';
 import type { Config } from '../config/config.js';
-import type { Runtime } from '../composition/runtime.js';
-import { loadCliConfig, printJson, withRuntime } from './context.js';
+import { createRuntime, type Runtime } from '../composition/index.js';
+import { ConfigError } from '../domain/errors.js';
+import { loadCliConfig } from './context.js';
 
-/** The checks for this configuration and runtime (which must be built with `ensureIndex: false`). */
-export function preflight(rt: Runtime, config: Config): Promise<PreflightReport> {
+/** How long the clients get to close once the report is out. */
+const CLOSE_GRACE_MS = 2_000;
+
+/**
+ * The checks for this configuration and runtime (which must be built with `ensureIndex: false`),
+ * or, when the runtime could not be opened, for everything else plus why it could not.
+ */
+export function preflight(rt: Runtime | { readonly openFailed: unknown }, config: Config): Promise<PreflightReport> {
   return runPreflight({
     mode: config.mode,
     describeConfig:
       config.mode === 'embedded'
         ? `embedded, state in ${config.home}`
         : `aws (${config.AWS_REGION ?? '?'}), index ${config.OPENSEARCH_INDEX} at ${config.OPENSEARCH_ENDPOINT ?? '?'}`,
-    queue: rt.queue,
-    dlq: rt.dlq,
-    index: rt.index,
-    store: rt.store,
+    backends:
+      'openFailed' in rt
+        ? rt
+        : { queue: rt.queue, dlq: rt.dlq, index: rt.index, store: rt.store, ...(rt.checkCredentials === undefined ? {} : { credentials: rt.checkCredentials }) },
     ...(config.S3_BUCKET === undefined ? {} : { bucket: config.S3_BUCKET }),
-    ...(rt.checkCredentials === undefined ? {} : { credentials: rt.checkCredentials }),
     ocr: { mode: config.OCR, languages: config.OCR_LANGUAGES, detect: () => detectOcrCapabilities() },
     pdfEngine: config.PDF_ENGINE,
     tempDir: config.TEMP_DIR,
@@ -40,13 +46,25 @@ export function formatPreflight(report: PreflightReport): string {
 export function registerPreflight(program: Command): void {
   program
     .command('preflight')
-    .description('check configuration, credentials, queue, DLQ, bucket, index, OCR tools, temp dir, disk and memory; exit 1 on any FAIL')
+    .description('check configuration, credentials, queue, DLQ, bucket, index, OCR and PDF tools, temp dir, disk and memory; exit 1 on any FAIL')
     .option('--json', 'print JSON for scripts')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const config = loadCliConfig(cmd, { LOG_LEVEL: 'silent' });
-      const report = await withRuntime(config, (rt) => preflight(rt, config), { ensureIndex: false });
-      if (opts.json === true) printJson(report);
-      else process.stdout.write(formatPreflight(report));
-      if (!report.ok) process.exitCode = 1;
+      const rt = await createRuntime(config, { ensureIndex: false }).catch((err: unknown) => {
+        if (err instanceof ConfigError) throw err;
+        return { openFailed: err };
+      });
+      const report = await preflight(rt, config);
+      await write(opts.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatPreflight(report));
+      const code = report.ok ? 0 : 1;
+      if ('close' in rt) await Promise.race([rt.close(), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
+      // A check that timed out leaves its request running inside its client (the AWS SDK's
+      // destroy() and OpenSearch's close() wait for in-flight requests, for minutes with their
+      // own retries). The answer is out, so a one-shot command leaves now instead of waiting.
+      process.exit(code);
     });
+}
+
+function write(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
 }

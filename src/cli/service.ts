@@ -82,14 +82,18 @@ export async function runService(rt: Runtime, config: Config, logger: Logger, te
       }));
       if (server !== undefined) closers.push(() => server.close());
     }
+    let terminating = false;
+    let notices: InstanceNoticeWatcher | undefined;
     if (!config.AWS_EC2_METADATA_DISABLED) {
-      const notices = new InstanceNoticeWatcher({ logger, endpoint: config.AWS_EC2_METADATA_SERVICE_ENDPOINT });
-      closers.push(() => notices.stop());
+      notices = new InstanceNoticeWatcher({ logger, endpoint: config.AWS_EC2_METADATA_SERVICE_ENDPOINT });
+      const watcher = notices;
+      closers.push(() => watcher.stop());
       // Off EC2 this answers within about a second; the worker does not wait for it.
-      void notices.detect().then((onEc2) => {
+      void watcher.detect().then((onEc2) => {
         if (!onEc2 || stop.signal.aborted) return;
-        notices.start((notice) => {
+        watcher.start((notice) => {
           if (notice.kind === 'spot-interruption') metrics.spotInterruption();
+          if (notice.kind === 'asg-termination') terminating = true;
           logger.warn({ event: 'drain_requested', by: notice.kind, action: notice.action, time: notice.time });
           stop.abort();
         });
@@ -109,10 +113,30 @@ export async function runService(rt: Runtime, config: Config, logger: Logger, te
     closers.push(() => stall.close());
     notifier.startWatchdog(() => stall.isHealthy());
     await notifier.ready(`consuming ${rt.queue.name}`);
-    return await worker.run({ untilIdle: options.untilIdle, signal: stop.signal, force: force.signal, drainTimeoutMs: config.DRAIN_TIMEOUT * 1000 });
+    const stats = await worker.run({ untilIdle: options.untilIdle, signal: stop.signal, force: force.signal, drainTimeoutMs: config.DRAIN_TIMEOUT * 1000 });
+    if (terminating && notices !== undefined) await completeLifecycle(config, notices, logger);
+    return stats;
   } finally {
     stop.signal.removeEventListener('abort', onStop);
     for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
+  }
+}
+
+/** Drained after an Auto Scaling termination: let the group terminate the instance now. */
+async function completeLifecycle(config: Config, notices: InstanceNoticeWatcher, logger: Logger): Promise<void> {
+  const { ASG_NAME: group, LIFECYCLE_HOOK_NAME: hook, AWS_REGION: region } = config;
+  if (group === undefined || hook === undefined || region === undefined) {
+    logger.info({ event: 'lifecycle_action_skipped', why: 'ASG_NAME, LIFECYCLE_HOOK_NAME and AWS_REGION are not all set; the hook times out instead' });
+    return;
+  }
+  try {
+    const instanceId = await notices.instanceId();
+    const { completeTerminationHook } = await import('../adapters/aws/lifecycle-hook.js');
+    await completeTerminationHook({ region, autoScalingGroupName: group, lifecycleHookName: hook, instanceId, ...(config.AUTOSCALING_ENDPOINT === undefined ? {} : { endpoint: config.AUTOSCALING_ENDPOINT }) });
+    logger.info({ event: 'lifecycle_action_completed', group, hook, instanceId });
+  } catch (err) {
+    // The hook's heartbeat timeout still lets the instance go; nothing is lost either way.
+    logger.warn({ event: 'lifecycle_action_failed', group, hook, error: err instanceof Error ? err.message : String(err) });
   }
 }
 

@@ -99,6 +99,11 @@ export const configSchema = z.object({
   /** IMDSv2 polling for Spot interruption and Auto Scaling termination notices (the SDK's names). */
   AWS_EC2_METADATA_DISABLED: bool.default(false),
   AWS_EC2_METADATA_SERVICE_ENDPOINT: z.string().trim().url().default('http://169.254.169.254'),
+  /** The termination lifecycle hook the worker completes (CONTINUE) after draining; both or neither. */
+  ASG_NAME: optionalString,
+  LIFECYCLE_HOOK_NAME: optionalString,
+  /** Tests: an Auto Scaling-API endpoint. */
+  AUTOSCALING_ENDPOINT: optionalString,
   /** Receiving pauses while free disk in TEMP_DIR is below this, or memory use above MAX_MEMORY_PERCENT. */
   MIN_FREE_DISK_MB: num(0, 10_000_000).default(1_024),
   MAX_MEMORY_PERCENT: num(1, 100).default(90),

@@ -237,6 +237,13 @@ export class InstanceNoticeWatcher {
     }
   }
 
+  /** This instance's id (to complete an Auto Scaling lifecycle action for it). */
+  async instanceId(): Promise<string> {
+    const answer = await this.get('/latest/meta-data/instance-id');
+    if (answer.status !== 200 || answer.body.trim() === '') throw new Error(`instance-id: HTTP ${answer.status}`);
+    return answer.body.trim();
+  }
+
   /** A metadata GET with the session token; a 401 (token expired or revoked) renews it once. */
   private async get(path: string): Promise<Answer> {
     const timeoutMs = this.requestTimeoutMs;

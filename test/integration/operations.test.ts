@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -89,6 +90,55 @@ describe('operations through the real CLI (embedded backends)', () => {
       }
     }, 120_000);
   }
+
+  it('completes the termination lifecycle action after draining on an Auto Scaling termination', async () => {
+    // moto answers CompleteLifecycleAction with HTTP 500 (NotImplementedError), so this stand-in
+    // records the Query-API request the SDK sends and answers as Auto Scaling does.
+    const requests: URLSearchParams[] = [];
+    const autoscaling = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        requests.push(new URLSearchParams(body));
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end('<CompleteLifecycleActionResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><CompleteLifecycleActionResult/><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></CompleteLifecycleActionResponse>');
+      });
+    });
+    await new Promise<void>((resolve) => autoscaling.listen(0, '127.0.0.1', resolve));
+    const home = tempHome('fs-hook-');
+    try {
+      expect((await runCli(['ingest', workload(home, 10), '--bucket', 'inbox'], home)).code).toBe(0);
+      mock = await startEc2MetadataMock({ args: ['asglifecycle', '--asg-termination-delay-sec', '2'] });
+      const port = (autoscaling.address() as { port: number }).port;
+      const w = watch(
+        spawnCli(['run'], home, {
+          LOG_LEVEL: 'info',
+          AWS_EC2_METADATA_DISABLED: 'false',
+          AWS_EC2_METADATA_SERVICE_ENDPOINT: mock.url,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          ASG_NAME: 'filesearch-workers',
+          LIFECYCLE_HOOK_NAME: 'drain-before-terminate',
+          AUTOSCALING_ENDPOINT: `http://127.0.0.1:${port}`,
+        }),
+      );
+      expect((await w.exit).code, w.output().slice(-2_000)).toBe(0);
+      expect(requests).toHaveLength(1);
+      const r = requests[0];
+      expect(r?.get('Action')).toBe('CompleteLifecycleAction');
+      expect(r?.get('AutoScalingGroupName')).toBe('filesearch-workers');
+      expect(r?.get('LifecycleHookName')).toBe('drain-before-terminate');
+      expect(r?.get('LifecycleActionResult')).toBe('CONTINUE');
+      expect(r?.get('InstanceId')).toMatch(/^i-[0-9a-f]+$/);
+      // Completed after the drain, not before.
+      const events = w.lines().map((l) => l['event']);
+      expect(events.indexOf('lifecycle_action_completed')).toBeGreaterThan(events.indexOf('worker_stopped'));
+    } finally {
+      await new Promise((resolve) => autoscaling.close(resolve));
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('refuses to run on a pre-flight FAIL (no Tesseract) before it receives anything', async () => {
     const home = tempHome('fs-nopre-');
