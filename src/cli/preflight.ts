@@ -7,7 +7,7 @@ import { ConfigError } from '../domain/errors.js';
 import { loadCliConfig } from './context.js';
 
 /** How long the clients get to close once the report is out. */
-const CLOSE_GRACE_MS = 2_000;
+const CLOSE_GRACE_MS = 1_000;
 
 /**
  * The checks for this configuration and runtime (which must be built with `ensureIndex: false`),
@@ -54,14 +54,17 @@ export function registerPreflight(program: Command): void {
         if (err instanceof ConfigError) throw err;
         return { openFailed: err };
       });
-      const report = await preflight(rt, config);
+      const closeWithinGrace = () => ('close' in rt ? Promise.race([rt.close(), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]) : undefined);
+      const report = await preflight(rt, config).catch(async (err: unknown) => {
+        await closeWithinGrace();
+        throw err;
+      });
       await write(opts.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatPreflight(report));
-      const code = report.ok ? 0 : 1;
-      if ('close' in rt) await Promise.race([rt.close(), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
+      await closeWithinGrace();
       // A check that timed out leaves its request running inside its client (the AWS SDK's
       // destroy() and OpenSearch's close() wait for in-flight requests, for minutes with their
       // own retries). The answer is out, so a one-shot command leaves now instead of waiting.
-      process.exit(code);
+      process.exit(report.ok ? 0 : 1);
     });
 }
 

@@ -142,9 +142,16 @@ export class OpenSearchSearchIndex implements SearchIndex {
     }
   }
 
-  /** The index answers a request (a count); connection errors and 5xx are transient. */
+  /**
+   * The index answers a request (a count) within 5 s, without the client's own retries: the
+   * breaker's probe and pre-flight must not hang on a server that accepts and never answers.
+   */
   async ping(): Promise<void> {
-    await this.count();
+    try {
+      await this.client.count({ index: this.index, ignore_unavailable: true }, { requestTimeout: 5_000, maxRetries: 0 });
+    } catch (err) {
+      throw toIndexError(err);
+    }
   }
 
   async count(): Promise<number> {
