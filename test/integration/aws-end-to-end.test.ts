@@ -5,7 +5,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSC
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusRoot, manifestRows, runCli, tempHome } from '../support/cli.js';
-import { testServers } from '../support/servers.js';
+import { awsCliEnv, testServers } from '../support/servers.js';
 
 /**
  * Issue #3, must-show 2: the corpus's text and pdf-text files uploaded to the S3-API server,
@@ -63,20 +63,7 @@ describe('end to end on the real servers (S3-API + SQS-API + OpenSearch)', () =>
       const body = i % 3 === 0 ? JSON.stringify({ Type: 'Notification', MessageId: `m${i}`, Message: notification }) : notification;
       await sqs.send(new SendMessageCommand({ QueueUrl: main.QueueUrl, MessageBody: body }));
     }
-    env = {
-      AWS_REGION: servers.region,
-      AWS_ACCESS_KEY_ID: servers.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: servers.credentials.secretAccessKey,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      SQS_QUEUE_URL: main.QueueUrl ?? '',
-      DLQ_QUEUE_URL: dlq.QueueUrl ?? '',
-      SQS_ENDPOINT: servers.sqs.elasticmq,
-      SQS_WAIT_TIME: '1',
-      S3_ENDPOINT: servers.s3,
-      S3_FORCE_PATH_STYLE: 'true',
-      OPENSEARCH_ENDPOINT: servers.opensearch,
-      OPENSEARCH_INDEX: run,
-    };
+    env = awsCliEnv(servers, { queueUrl: main.QueueUrl, dlqUrl: dlq.QueueUrl, index: run });
     const worker = await runCli(['run', '--until-idle'], home, env);
     expect(worker.code, worker.stderr).toBe(0);
     await opensearch.indices.refresh({ index: run });

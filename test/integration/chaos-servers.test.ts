@@ -8,7 +8,7 @@ import type { QueueDepth } from '../../src/ports/queue.port.js';
 import { buildWorkload, chaosSeed, events, runChaos, type ChaosReport, type WorkloadFile } from '../support/chaos.js';
 import { describeStorm, expectDlqTooling, expectNothingLost } from '../support/chaos-checks.js';
 import { runCli, spawnCli, tempHome } from '../support/cli.js';
-import { dedicatedOpenSearch, testServers, type OpenSearchInstance } from '../support/servers.js';
+import { dedicatedOpenSearch, awsCliEnv, testServers, type OpenSearchInstance } from '../support/servers.js';
 
 /**
  * Issue #5, must-shows 1 and 2 on the real servers: ElasticMQ (SQS API, with a real redrive
@@ -60,19 +60,8 @@ describe('chaos on the real servers (ElasticMQ, moto S3, OpenSearch stopped and 
       }),
     );
     env = {
-      AWS_REGION: servers.region,
-      AWS_ACCESS_KEY_ID: servers.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: servers.credentials.secretAccessKey,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      SQS_QUEUE_URL: main.QueueUrl ?? '',
-      DLQ_QUEUE_URL: dlq.QueueUrl ?? '',
-      SQS_ENDPOINT: servers.sqs.elasticmq,
-      S3_ENDPOINT: servers.s3,
-      S3_FORCE_PATH_STYLE: 'true',
-      OPENSEARCH_ENDPOINT: os.url,
-      OPENSEARCH_INDEX: run,
+      ...awsCliEnv(servers, { queueUrl: main.QueueUrl, dlqUrl: dlq.QueueUrl, index: run, opensearch: os.url }),
       SQS_VISIBILITY_TIMEOUT: '6',
-      SQS_WAIT_TIME: '1',
       MAX_WORKERS: '2',
       MAX_RETRIES: '2',
       INITIAL_RETRY_DELAY: '0.5',

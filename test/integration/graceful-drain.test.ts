@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { s3Event } from '../support/chaos.js';
 import { openEmbedded, runCli, spawnCli, tempHome } from '../support/cli.js';
 import { writeEndlessPdf } from '../support/hang.js';
-import { testServers } from '../support/servers.js';
+import { awsCliEnv, testServers } from '../support/servers.js';
 
 /**
  * Issue #6, must-show 2 on the embedded backends: SIGTERM under load exits 0 within the drain
@@ -118,17 +118,7 @@ describe('graceful drain on SIGTERM (real servers: ElasticMQ, moto S3, OpenSearc
         await sqs.send(new SendMessageBatchCommand({ QueueUrl: main.QueueUrl, Entries: entries }));
       }
       const env = {
-        AWS_REGION: servers.region,
-        AWS_ACCESS_KEY_ID: servers.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: servers.credentials.secretAccessKey,
-        SQS_QUEUE_URL: main.QueueUrl ?? '',
-        DLQ_QUEUE_URL: dlq.QueueUrl ?? '',
-        SQS_ENDPOINT: servers.sqs.elasticmq,
-        SQS_WAIT_TIME: '1',
-        S3_ENDPOINT: servers.s3,
-        S3_FORCE_PATH_STYLE: 'true',
-        OPENSEARCH_ENDPOINT: servers.opensearch,
-        OPENSEARCH_INDEX: run,
+        ...awsCliEnv(servers, { queueUrl: main.QueueUrl, dlqUrl: dlq.QueueUrl, index: run }),
         DRAIN_TIMEOUT: '3',
         PROCESSING_TIMEOUT: '300',
         SQS_VISIBILITY_TIMEOUT: '120',

@@ -7,7 +7,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempHome } from '../support/cli.js';
-import { testServers } from '../support/servers.js';
+import { awsCliEnv, testServers } from '../support/servers.js';
 
 /**
  * Issue #6, must-show 1: `filesearch preflight` on a machine with Tesseract removed, a bad queue
@@ -167,20 +167,7 @@ describe('filesearch preflight, AWS mode on the real servers', () => {
     const main = await sqs.send(new CreateQueueCommand({ QueueName: run }));
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${run}-dlq` }));
     await s3.send(new CreateBucketCommand({ Bucket: run }));
-    env = {
-      AWS_REGION: servers.region,
-      AWS_ACCESS_KEY_ID: servers.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: servers.credentials.secretAccessKey,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      SQS_QUEUE_URL: main.QueueUrl ?? '',
-      DLQ_QUEUE_URL: dlq.QueueUrl ?? '',
-      SQS_ENDPOINT: servers.sqs.elasticmq,
-      S3_ENDPOINT: servers.s3,
-      S3_FORCE_PATH_STYLE: 'true',
-      S3_BUCKET: run,
-      OPENSEARCH_ENDPOINT: servers.opensearch,
-      OPENSEARCH_INDEX: run,
-    };
+    env = { ...awsCliEnv(servers, { queueUrl: main.QueueUrl, dlqUrl: dlq.QueueUrl, index: run }), S3_BUCKET: run };
   });
 
   afterAll(async () => {

@@ -47,3 +47,27 @@ export async function dedicatedOpenSearch(): Promise<OpenSearchInstance> {
   const { startOpenSearchInstance } = await import('../../scripts/test-servers/servers.mjs');
   return startOpenSearchInstance();
 }
+
+/**
+ * The environment that points the CLI in AWS mode at the test servers (ElasticMQ for SQS, moto
+ * for S3, OpenSearch unless `opensearch` says otherwise), with the test's queue, DLQ and index.
+ */
+export function awsCliEnv(
+  servers: TestServers,
+  target: { queueUrl: string | undefined; dlqUrl: string | undefined; index: string; opensearch?: string },
+): Record<string, string> {
+  return {
+    AWS_REGION: servers.region,
+    AWS_ACCESS_KEY_ID: servers.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: servers.credentials.secretAccessKey,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    SQS_QUEUE_URL: target.queueUrl ?? '',
+    DLQ_QUEUE_URL: target.dlqUrl ?? '',
+    SQS_ENDPOINT: servers.sqs.elasticmq,
+    SQS_WAIT_TIME: '1',
+    S3_ENDPOINT: servers.s3,
+    S3_FORCE_PATH_STYLE: 'true',
+    OPENSEARCH_ENDPOINT: target.opensearch ?? servers.opensearch,
+    OPENSEARCH_INDEX: target.index,
+  };
+}
