@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests exercise (poppler for PDFs, Tesseract + Japanese data
 # for OCR, Java/Maven/unzip/python3-venv for the real servers of scripts/test-servers, Go to build
-# amazon-ec2-metadata-mock) when they are missing. Called by `npm test` (pretest) and by .ci/run.
+# amazon-ec2-metadata-mock, shellcheck and systemd-analyze for infra/) when they are missing. Called by `npm test` (pretest) and by .ci/run.
 # Without root or apt-get it says exactly what is missing and fails, so no test silently skips.
 set -euo pipefail
 
@@ -10,6 +10,9 @@ declare -A need=(
   [pdftoppm]=poppler-utils
   [pdfinfo]=poppler-utils
   [tesseract]=tesseract-ocr
+  # The infra tests: shellcheck on every script, systemd-analyze verify on the units.
+  [shellcheck]=shellcheck
+  [systemd-analyze]=systemd
 )
 missing=()
 for cmd in "${!need[@]}"; do
