@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/composition/runtime.js';
 import type { QueueDepth } from '../../src/ports/queue.port.js';
 import { chaosSeed, buildWorkload, runChaos, type ChaosReport, type WorkloadFile } from '../support/chaos.js';
 import { describeStorm, expectDlqTooling, expectNothingLost } from '../support/chaos-checks.js';
-import { openEmbedded, runCli, spawnCli, tempHome } from '../support/cli.js';
+import { killLeftoverCli, openEmbedded, runCli, spawnCli, tempHome } from '../support/cli.js';
 
 /**
  * Issue #5, must-shows 1 and 2 on the embedded backends: 1,000 messages with 5 % poison, the
@@ -46,6 +46,8 @@ function put(files: readonly WorkloadFile[]): void {
 }
 
 describe('chaos on the embedded backends (SQLite queue, folder store, SQLite index)', () => {
+  // A test that fails half-way must not leave a running worker behind.
+  afterEach(() => killLeftoverCli());
   let rt: Runtime;
   let report: ChaosReport;
   const statusSeen: string[] = [];

@@ -1,13 +1,13 @@
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createAwsRuntime } from '../../src/composition/aws.js';
 import type { Runtime } from '../../src/composition/runtime.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { QueueDepth } from '../../src/ports/queue.port.js';
 import { buildWorkload, chaosSeed, events, runChaos, type ChaosReport, type WorkloadFile } from '../support/chaos.js';
 import { describeStorm, expectDlqTooling, expectNothingLost } from '../support/chaos-checks.js';
-import { runCli, spawnCli, tempHome } from '../support/cli.js';
+import { killLeftoverCli, runCli, spawnCli, tempHome } from '../support/cli.js';
 import { dedicatedOpenSearch, awsCliEnv, testServers, type OpenSearchInstance } from '../support/servers.js';
 
 /**
@@ -24,6 +24,8 @@ const workload = buildWorkload(run, seed, TOTAL);
 const depth = (d: QueueDepth) => d.visible + d.inFlight + d.delayed;
 
 describe('chaos on the real servers (ElasticMQ, moto S3, OpenSearch stopped and restarted)', () => {
+  // A test that fails half-way must not leave a running worker behind.
+  afterEach(() => killLeftoverCli());
   const servers = testServers();
   const clientConfig = { region: servers.region, credentials: servers.credentials };
   const s3 = new S3Client({ ...clientConfig, endpoint: servers.s3, forcePathStyle: true });

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { s3Event } from '../support/chaos.js';
-import { openEmbedded, runCli, spawnCli, tempHome } from '../support/cli.js';
+import { killLeftoverCli, openEmbedded, runCli, spawnCli, tempHome } from '../support/cli.js';
 import { writeEndlessPdf } from '../support/hang.js';
 import { awsCliEnv, testServers } from '../support/servers.js';
 
@@ -44,6 +44,8 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
 }
 
 describe('graceful drain on SIGTERM (embedded)', () => {
+  // A test that fails half-way must not leave a running worker behind.
+  afterEach(() => killLeftoverCli());
   for (const variant of ['deadline', 'second signal'] as const) {
     it(`exits 0 with nothing left invisible and nothing lost (${variant})`, async () => {
       const home = tempHome('fs-drain-');
@@ -94,6 +96,8 @@ describe('graceful drain on SIGTERM (embedded)', () => {
 });
 
 describe('graceful drain on SIGTERM (real servers: ElasticMQ, moto S3, OpenSearch)', () => {
+  // A test that fails half-way must not leave a running worker behind.
+  afterEach(() => killLeftoverCli());
   it('exits 0 within the deadline; every message indexed-and-deleted or visible again', async () => {
     const servers = testServers();
     const run = `drain-${Date.now().toString(36)}`;

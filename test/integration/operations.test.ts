@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEc2MetadataMock, type Ec2MetadataMock } from '../../scripts/test-servers/ec2-metadata-mock.mjs';
-import { openEmbedded, runCli, spawnCli, tempHome } from '../support/cli.js';
+import { killLeftoverCli, openEmbedded, runCli, spawnCli, tempHome } from '../support/cli.js';
 import { writeEndlessPdf } from '../support/hang.js';
 import { NotifySocket } from '../support/notify-socket.js';
 
@@ -47,6 +47,8 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number,
 const emfLines = (lines: Array<Record<string, unknown>>) => lines.filter((l) => typeof l['_aws'] === 'object');
 
 describe('operations through the real CLI (embedded backends)', () => {
+  // A test that fails half-way must not leave a running worker behind.
+  afterEach(() => killLeftoverCli());
   let mock: Ec2MetadataMock | undefined;
   afterEach(async () => {
     await mock?.stop();

@@ -28,17 +28,33 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/**
+ * Every CLI process a test started and that still runs. A test that fails half-way (a timeout, an
+ * assertion before its own kill) must not leave a long-running `run` behind: files that start
+ * long-running workers call `killLeftoverCli` after each test, and the global teardown kills
+ * whatever still carries the run's marker (test/support/global-setup.ts).
+ */
+const live = new Set<ChildProcess>();
+
+/** SIGKILLs the CLI processes this file started that are still running (for afterEach). */
+export function killLeftoverCli(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
 /** The real CLI (compiled by `npm test`'s build step), in a private FILESEARCH_HOME. */
 export function spawnCli(args: readonly string[], home: string, env: Record<string, string> = {}): ChildProcess {
   if (!fs.existsSync(path.join(repoRoot, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` (npm test does it) before the integration tests');
   }
-  return spawn(process.execPath, [bin, ...args], {
+  const child = spawn(process.execPath, [bin, ...args], {
     cwd: repoRoot,
     // A free port for /metrics (tests run many workers at once) and no EC2 metadata probing.
     env: { ...process.env, FILESEARCH_HOME: home, LOG_LEVEL: 'warn', TEMP_DIR: path.join(home, 'tmp'), HTTP_PORT: '0', AWS_EC2_METADATA_DISABLED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
 }
 
 export function runCli(args: readonly string[], home: string, env: Record<string, string> = {}): Promise<CliResult> {
