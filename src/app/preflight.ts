@@ -6,6 +6,7 @@ import { describeError, ErrorCodes, isFilesearchError, isTransientError } from '
 import type { ObjectStore } from '../ports/object-store.port.js';
 import type { Queue } from '../ports/queue.port.js';
 import type { SearchIndex } from '../ports/search-index.port.js';
+import { freeDiskBytes } from '../shared/disk.js';
 
 /**
  * Pre-flight checks (the seeds' `--validate-only`): everything the worker needs, checked before it
@@ -256,18 +257,6 @@ export function toolVersion(command: string, args: readonly string[]): Promise<s
       resolve(line?.trim() ?? 'installed');
     });
   });
-}
-
-async function freeDiskBytes(dir: string): Promise<number> {
-  // The temp dir may not exist yet (the check beside this one creates it): measure its parent.
-  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    try {
-      const s = await fs.promises.statfs(d);
-      return s.bavail * s.bsize;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(d) === d) throw err;
-    }
-  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

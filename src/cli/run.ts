@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { detectOcrCapabilities } from '../adapters/extract/ocr/tesseract.js';
 import { isTransientError } from '../domain/errors.js';
-import type { Logger } from '../runtime/logger.js';
 import { createLogger } from '../runtime/logger.js';
 import { TempDirectory } from '../runtime/temp-files.js';
 import { loadCliConfig, parsePositiveInt, withRuntime } from './context.js';
@@ -32,7 +30,6 @@ export function registerRun(program: Command): void {
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
 
-      await warnAboutOcr(config.OCR, config.OCR_LANGUAGES, logger);
       const swept = await TempDirectory.sweepOrphans(config.TEMP_DIR);
       if (swept.length > 0) logger.warn({ event: 'orphans_swept', directories: swept }, 'removed temp directories of workers that crashed');
       let stats;
@@ -62,24 +59,4 @@ export function registerRun(program: Command): void {
           `${stats.ignored} ignored · ${stats.deadLettered} dead-lettered · ${stats.released} released\n`,
       );
     });
-}
-
-/**
- * Without Tesseract (or its language data) scans and images are indexed metadata-only with a
- * flag, never dead-lettered; say so once at start so the operator knows why.
- */
-async function warnAboutOcr(mode: 'auto' | 'off', languages: string, logger: Logger): Promise<void> {
-  if (mode === 'off') {
-    logger.info({ event: 'ocr_disabled' }, 'OCR=off: images and scanned pages are indexed metadata-only');
-    return;
-  }
-  const ocr = await detectOcrCapabilities();
-  const wanted = [...languages.split('+'), 'jpn_vert', 'osd'];
-  const missing = ocr.available ? wanted.filter((l) => !ocr.languages.includes(l)) : wanted;
-  if (!ocr.available || missing.length > 0) {
-    logger.warn(
-      { event: 'ocr_degraded', available: ocr.available, version: ocr.version, missing, reason: ocr.reason },
-      'OCR is degraded: images/scans without the missing languages are indexed metadata-only (install tesseract-ocr-jpn, -jpn-vert, -osd)',
-    );
-  }
 }

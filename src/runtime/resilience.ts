@@ -141,10 +141,6 @@ export class Health {
     return d;
   }
 
-  snapshot(): Record<string, BreakerState> {
-    return Object.fromEntries(this.downstreams.map((d) => [d.name, d.state]));
-  }
-
   /** Every circuit with its state and, when open, how long until it probes again. */
   breakers(): BreakerStatus[] {
     return this.downstreams.map((d) => ({ downstream: d.name, state: d.state, retryInMs: d.retryInMs }));

@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import os from 'node:os';
+import { freeDiskBytes } from '../shared/disk.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -61,11 +61,6 @@ export class ResourceGuard {
     if (this.timer !== undefined) clearInterval(this.timer);
     await this.sampling;
   }
-}
-
-async function freeDiskBytes(dir: string): Promise<number> {
-  const s = await fs.promises.statfs(dir);
-  return s.bavail * s.bsize;
 }
 
 /**

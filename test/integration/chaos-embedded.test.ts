@@ -5,8 +5,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/composition/runtime.js';
 import type { QueueDepth } from '../../src/ports/queue.port.js';
 import { chaosSeed, buildWorkload, runChaos, type ChaosReport, type WorkloadFile } from '../support/chaos.js';
-import { describeStorm, expectDlqTooling, expectNothingLost } from '../support/chaos-checks.js';
-import { killLeftoverCli, openEmbedded, runCli, spawnCli, tempHome } from '../support/cli.js';
+import { describeStorm, expectDlqTooling, expectNothingLost, statusDuringOutage } from '../support/chaos-checks.js';
+import { killLeftoverCli, openEmbedded, spawnCli, tempHome } from '../support/cli.js';
 
 /**
  * Issue #5, must-shows 1 and 2 on the embedded backends: 1,000 messages with 5 % poison, the
@@ -50,7 +50,6 @@ describe('chaos on the embedded backends (SQLite queue, folder store, SQLite ind
   afterEach(() => killLeftoverCli());
   let rt: Runtime;
   let report: ChaosReport;
-  const statusSeen: string[] = [];
 
   afterAll(async () => {
     await rt.close();
@@ -66,6 +65,7 @@ describe('chaos on the embedded backends (SQLite queue, folder store, SQLite ind
     expect(sent.failed).toEqual([]);
 
     let lock: Database.Database | undefined;
+    const status = statusDuringOutage(home, env);
     report = await runChaos(
       {
         spawnWorker: () => spawnCli(['run', '--until-idle'], home, env),
@@ -79,11 +79,8 @@ describe('chaos on the embedded backends (SQLite queue, folder store, SQLite ind
           lock?.exec('ROLLBACK');
           lock?.close();
         },
-        outageObserved: () => statusSeen.length > 0,
-        duringOutage: async () => {
-          const status = await runCli(['status'], home, env);
-          if (/index open/.test(status.stdout) && statusSeen.length === 0) statusSeen.push(status.stdout);
-        },
+        duringOutage: status.duringOutage,
+        outageObserved: status.outageObserved,
       },
       { seed, total: TOTAL, outageMs: 12_000 },
     );
@@ -91,9 +88,7 @@ describe('chaos on the embedded backends (SQLite queue, folder store, SQLite ind
     const { duplicates } = await expectNothingLost(rt, workload, { report, tempDir: path.join(home, 'tmp'), total: TOTAL });
     console.log(`DLQ copies beyond one per source message (a kill between DLQ send and delete): ${duplicates}`);
     // While the index was locked, `status` showed the open circuit of a paused worker.
-    expect(statusSeen, 'status never showed the index circuit open').toHaveLength(1);
-    expect(statusSeen[0]).toMatch(/pid \d+ (paused|running), \d+ in flight, .* circuits: index open \(probe in \d+ s\), object_store closed/);
-    console.log(`status during the outage:\n${statusSeen[0]}`);
+    status.expectShown();
   }, 600_000);
 
   it('dlq analyze / redrive --reason / archive on the DLQ the storm left', async () => {

@@ -150,3 +150,23 @@ export function describeStorm(label: string, seed: number, report: ChaosReport, 
     `documents indexed by receive count ${JSON.stringify(receiveHistogram(report.logs))}; total ${((Date.now() - startedAt) / 1000).toFixed(0)} s`
   );
 }
+
+/**
+ * Looks at `filesearch status` while the index is away (the target's `duringOutage` and
+ * `outageObserved`), and afterwards asserts it showed the paused worker with its open circuit.
+ */
+export function statusDuringOutage(home: string, env: Record<string, string>) {
+  let seen: string | undefined;
+  return {
+    duringOutage: async (): Promise<void> => {
+      const status = await runCli(['status'], home, env);
+      if (seen === undefined && /index open/.test(status.stdout)) seen = status.stdout;
+    },
+    outageObserved: (): boolean => seen !== undefined,
+    expectShown: (): void => {
+      expect(seen, 'status never showed the index circuit open').toBeDefined();
+      expect(seen).toMatch(/pid \d+ (paused|running), \d+ in flight, .* circuits: index open \(probe in \d+ s\), object_store closed/);
+      console.log(`status during the outage:\n${seen ?? ''}`);
+    },
+  };
+}
