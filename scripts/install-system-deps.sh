@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests exercise (poppler for PDFs, Tesseract + Japanese data
 # for OCR, Java/Maven/unzip/python3-venv for the real servers of scripts/test-servers, Go to build
-# amazon-ec2-metadata-mock, shellcheck and systemd-analyze for infra/) when they are missing. Called by `npm test` (pretest) and by .ci/run.
+# amazon-ec2-metadata-mock, shellcheck and systemd-analyze for infra/, Chromium and a Japanese font for
+# the browser tests) when they are missing. Called by `npm test` (pretest) and by .ci/run.
 # Without root or apt-get it says exactly what is missing and fails, so no test silently skips.
 set -euo pipefail
 
@@ -20,6 +21,12 @@ for cmd in "${!need[@]}"; do
 done
 # Data packages have no command: check their files.
 [ -d /usr/share/poppler/cMap ] || missing+=(poppler-data)
+# The web app's browser tests (test/browser): Debian's Chromium driven by playwright-core, and a
+# Japanese font so that the screenshots show Japanese rather than empty boxes.
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=ja 2>/dev/null)" ]; then
+  missing+=(fonts-ipafont-gothic)
+fi
 # OCR languages: Japanese (horizontal and vertical), English, and orientation detection.
 declare -A lang_pkg=([jpn]=tesseract-ocr-jpn [jpn_vert]=tesseract-ocr-jpn-vert [eng]=tesseract-ocr-eng [osd]=tesseract-ocr-osd)
 langs="$(tesseract --list-langs 2>/dev/null || true)"

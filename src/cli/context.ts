@@ -56,3 +56,11 @@ export function parsePositiveInt(name: string) {
     return n;
   };
 }
+
+export function parsePort(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new Error(`${name} must be a port from 0 to 65535 (got ${value})`);
+    return n;
+  };
+}

@@ -4,6 +4,7 @@ import { registerIngest } from './ingest.js';
 import { registerPreflight } from './preflight.js';
 import { registerRun } from './run.js';
 import { registerSearch } from './search.js';
+import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
 import { ExitCodes, reportError } from './context.js';
 
@@ -21,6 +22,7 @@ registerIngest(program);
 registerRun(program);
 registerPreflight(program);
 registerSearch(program);
+registerServe(program);
 registerStatus(program);
 registerDlq(program);
 

@@ -13,7 +13,8 @@ export function registerRun(program: Command): void {
     .option('--until-idle', 'exit 0 once the queue is empty (nothing waiting, in flight or delayed)')
     .option('-w, --workers <n>', 'files processed at once (MAX_WORKERS)', parsePositiveInt('--workers'))
     .option('-b, --batch-size <n>', 'messages per receive, 1-10 (SQS_MAX_MESSAGES)', parsePositiveInt('--batch-size'))
-    .action(async (opts: { untilIdle?: boolean; workers?: number; batchSize?: number }, cmd: Command) => {
+    .option('--http', 'also serve the dashboard and search pages on the HTTP server (HTTP_HOST:HTTP_PORT; HTTP_TOKEN off loopback)')
+    .action(async (opts: { untilIdle?: boolean; workers?: number; batchSize?: number; http?: boolean }, cmd: Command) => {
       const config = loadCliConfig(cmd, { MAX_WORKERS: opts.workers, SQS_MAX_MESSAGES: opts.batchSize });
       // One destination for log lines and EMF lines, so that they never interleave mid-line.
       const destination = pino.destination({ fd: 1, sync: false });
@@ -39,7 +40,7 @@ export function registerRun(program: Command): void {
           async (rt) => {
             const temp = await TempDirectory.create(config.TEMP_DIR);
             try {
-              return await runService(rt, config, logger, temp, controls, { untilIdle: opts.untilIdle === true, emfOutput: (line) => destination.write(line) });
+              return await runService(rt, config, logger, temp, controls, { untilIdle: opts.untilIdle === true, emfOutput: (line) => destination.write(line), webApp: opts.http === true });
             } finally {
               await temp.close();
             }

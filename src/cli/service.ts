@@ -4,7 +4,8 @@ import { systemdEnvironment } from '../config/systemd-environment.js';
 import { ensureIndexReady } from '../composition/index-startup.js';
 import type { Runtime } from '../composition/runtime.js';
 import { createWorker } from '../composition/worker.js';
-import { FatalError, ErrorCodes } from '../domain/errors.js';
+import { ConfigError, FatalError, ErrorCodes } from '../domain/errors.js';
+import { ActivityRecorder } from '../runtime/activity.js';
 import { EmfEmitter } from '../runtime/emf.js';
 import { startHttpServer, type RunningHttpServer } from '../runtime/http-server.js';
 import { InstanceNoticeWatcher } from '../runtime/instance-notices.js';
@@ -15,6 +16,8 @@ import { StallDetector, SystemdNotifier } from '../runtime/sd-notify.js';
 import type { TempDirectory } from '../runtime/temp-files.js';
 import type { WorkerStats } from '../runtime/worker.js';
 import { WorkerStatePublisher } from '../runtime/worker-state.js';
+import { assertWebAppBinding, WebAuth } from '../web/auth.js';
+import { startWebParts, type WebParts } from '../web/start.js';
 import { formatPreflight, preflight } from './preflight.js';
 
 /**
@@ -35,10 +38,17 @@ export interface ServiceOptions {
   readonly untilIdle: boolean;
   /** Where EMF lines go: the logger's own destination, so lines never interleave. */
   readonly emfOutput: (line: string) => void;
+  /** Serve the dashboard and search pages on the worker's HTTP server (`run --http`). */
+  readonly webApp?: boolean;
 }
 
 export async function runService(rt: Runtime, config: Config, logger: Logger, temp: TempDirectory, controls: ServiceControls, options: ServiceOptions): Promise<WorkerStats> {
   const { stop, force } = controls;
+  // Refuse before anything starts: the web app must not be open to the network without a token.
+  if (options.webApp === true) {
+    if (config.HTTP_PORT === 'off') throw new ConfigError(['run --http serves the web app on the HTTP server, but HTTP_PORT is off. Fix: set HTTP_PORT (default 9400) or drop --http.']);
+    assertWebAppBinding(config.HTTP_HOST, config.HTTP_TOKEN);
+  }
   const notifier = new SystemdNotifier({ environment: systemdEnvironment(), logger });
   const onStop = (): void => void notifier.stopping('draining');
   stop.signal.addEventListener('abort', onStop, { once: true });
@@ -56,6 +66,8 @@ export async function runService(rt: Runtime, config: Config, logger: Logger, te
     await ensureIndexReady(rt.index, { signal: stop.signal, logger });
 
     const metrics = new WorkerMetrics();
+    const activity = new ActivityRecorder();
+    metrics.addSink(activity);
     const workerId = config.WORKER_ID ?? os.hostname();
     const guard = new ResourceGuard({ tempDir: config.TEMP_DIR, minFreeDiskBytes: config.MIN_FREE_DISK_MB * 1048576, maxMemoryPercent: config.MAX_MEMORY_PERCENT, logger });
     await guard.start();
@@ -64,7 +76,7 @@ export async function runService(rt: Runtime, config: Config, logger: Logger, te
     const ready = () => worker.snapshot().phase !== 'draining' && !stop.signal.aborted && health.open().length === 0 && guard.pressure() === undefined;
     const state = new WorkerStatePublisher(config.home, `${workerId}:${process.pid}`, () => {
       metrics.setHealthy(ready());
-      return { ...worker.snapshot(), breakers: health.breakers() };
+      return { ...worker.snapshot(), breakers: health.breakers(), activity: activity.snapshot() };
     });
     // A state file left by a worker that died here means this start is a restart after a crash.
     if ((await state.start()) > 0) metrics.workerRestarted();
@@ -76,7 +88,13 @@ export async function runService(rt: Runtime, config: Config, logger: Logger, te
       closers.push(() => emf.close());
     }
     if (config.HTTP_PORT !== 'off') {
-      const server = await startHttpServerSafely(config, logger, metrics, () => ({
+      let parts: WebParts | undefined;
+      if (options.webApp === true) {
+        const web = await startWebParts(rt, config, config.HTTP_HOST, logger);
+        closers.push(() => web.model.close());
+        parts = web;
+      }
+      const server = await startHttpServerSafely(config, logger, metrics, parts, () => ({
         ready: ready(),
         checks: { phase: worker.snapshot().phase, breakers: health.breakers(), pressure: guard.pressure() ?? null, preflight: report.ok ? 'ok' : 'waiting for a server' },
       }));
@@ -140,9 +158,23 @@ async function completeLifecycle(config: Config, notices: InstanceNoticeWatcher,
   }
 }
 
-async function startHttpServerSafely(config: Config, logger: Logger, metrics: WorkerMetrics, readiness: () => { ready: boolean; checks: Record<string, unknown> }): Promise<RunningHttpServer | undefined> {
+async function startHttpServerSafely(
+  config: Config,
+  logger: Logger,
+  metrics: WorkerMetrics,
+  parts: WebParts | undefined,
+  readiness: () => { ready: boolean; checks: Record<string, unknown> },
+): Promise<RunningHttpServer | undefined> {
   try {
-    const server = await startHttpServer({ host: config.HTTP_HOST, port: config.HTTP_PORT === 'off' ? 0 : config.HTTP_PORT, metrics, readiness, logger });
+    const server = await startHttpServer({
+      host: config.HTTP_HOST,
+      port: config.HTTP_PORT === 'off' ? 0 : config.HTTP_PORT,
+      metrics,
+      readiness,
+      logger,
+      auth: parts?.auth ?? new WebAuth(config.HTTP_TOKEN),
+      ...(parts === undefined ? {} : { web: parts.web }),
+    });
     logger.info({ event: 'http_listening', url: server.url });
     return server;
   } catch (err) {

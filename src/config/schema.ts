@@ -90,6 +90,16 @@ export const configSchema = z.object({
   /** The worker's /healthz, /readyz and /metrics; `off` disables them, 0 picks a free port. */
   HTTP_PORT: z.union([z.literal('off'), int(0, 65_535)]).default(9400),
   HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /**
+   * Required by the web app (`serve`, `run --http`) when HTTP_HOST is not a loopback address:
+   * `Authorization: Bearer <token>` or the login form. When set, /metrics needs it too.
+   */
+  HTTP_TOKEN: z
+    .string()
+    .trim()
+    .transform((s) => (s === '' ? undefined : s))
+    .pipe(z.string().min(16).optional())
+    .optional(),
   /** CloudWatch Embedded Metric Format lines on stdout: `auto` = on in AWS mode. */
   METRICS_EMF: z.enum(['auto', 'on', 'off']).default('auto'),
   METRICS_NAMESPACE: z.string().trim().min(1).max(255).default('FileSearch/Worker'),
@@ -134,6 +144,7 @@ export const configHints: Partial<Record<ConfigKey, string>> = {
   PROCESSING_TIMEOUT: 'seconds a single file may take, e.g. 300',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   HTTP_PORT: "a port from 0 to 65535 (0 = any free port), or 'off'",
+  HTTP_TOKEN: 'a secret of at least 16 characters, e.g. the output of `openssl rand -hex 24`',
   DRAIN_TIMEOUT: 'seconds to finish in-flight work on SIGTERM, e.g. 60 (keep systemd TimeoutStopSec longer)',
   AWS_EC2_METADATA_SERVICE_ENDPOINT: 'a URL, e.g. http://169.254.169.254',
   CIRCUIT_BREAKER_THRESHOLD: 'a whole number of consecutive failures, e.g. 5',

@@ -172,3 +172,17 @@ export function makeSnippet(content: string, userQuery: string, options: Snippet
   const [start, end] = windowAround(content, pickAnchor(matches, maxChars), maxChars);
   return render(content, start, end, matches);
 }
+
+/**
+ * Where the query matches in `content` (UTF-16 offsets, sorted, merged), for highlighting a
+ * whole document; at most `max` ranges (each term's first matches).
+ */
+export function highlightRanges(content: string, userQuery: string, max = 1_000): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  for (const m of findMatches(content, parseQuery(userQuery))) {
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && m.start <= last[1]) last[1] = Math.max(last[1], m.end);
+    else if (ranges.length < max) ranges.push([m.start, m.end]);
+  }
+  return ranges;
+}

@@ -1,5 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { WebAuth } from '../web/auth.js';
+import type { WebApp } from '../web/web-app.js';
 import type { Logger } from './logger.js';
 import type { WorkerMetrics } from './metrics.js';
 
@@ -9,7 +11,8 @@ import type { WorkerMetrics } from './metrics.js';
  *   GET /readyz   200 or 503 from readiness(), with its checks (readiness: load balancers, systemd, ASG)
  *   GET /metrics  Prometheus text from the worker's own registry
  * HEAD works on each; another method on these paths is 405 (with Allow), any other path 404.
- * Bound to 127.0.0.1 unless told otherwise: the endpoints are unauthenticated.
+ * Bound to 127.0.0.1 unless told otherwise. With a token (HTTP_TOKEN) /metrics needs it; /healthz and
+ * /readyz stay open for load balancers. The web app (`serve`, `run --http`) adds its own routes.
  */
 
 export interface Readiness {
@@ -25,6 +28,10 @@ export interface HttpServerOptions {
   readonly metrics: Pick<WorkerMetrics, 'scrape' | 'contentType'>;
   readonly readiness: () => Readiness | Promise<Readiness>;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
+  /** The dashboard and search pages with their API (src/web). */
+  readonly web?: WebApp;
+  /** When it requires a token, /metrics does too. */
+  readonly auth?: Pick<WebAuth, 'required' | 'check'>;
 }
 
 export interface RunningHttpServer {
@@ -91,9 +98,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 }
 
 async function handle(req: http.IncomingMessage, res: http.ServerResponse, options: HttpServerOptions): Promise<void> {
-  const path = pathOf(req.url);
-  if (path === undefined) return send(res, req, 400, { status: 'bad_request' });
-  if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') return send(res, req, 404, { status: 'not_found' });
+  const url = urlOf(req.url);
+  if (url === undefined) return send(res, req, 400, { status: 'bad_request' });
+  const path = url.pathname;
+  if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') {
+    if (options.web !== undefined && (await options.web.handle(req, res, url))) return;
+    return send(res, req, 404, { status: 'not_found' });
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, req, 405, { status: 'method_not_allowed' }, { allow: ALLOWED });
 
   if (path === '/healthz') return send(res, req, 200, { status: 'ok' });
@@ -108,6 +119,9 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, optio
     return send(res, req, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not_ready', checks: readiness.checks });
   }
 
+  if (options.auth?.required === true && options.auth.check(req) !== 'ok') {
+    return send(res, req, 401, { status: 'unauthenticated' }, { 'www-authenticate': 'Bearer' });
+  }
   let text: string;
   try {
     text = await options.metrics.scrape();
@@ -118,11 +132,11 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, optio
   return sendText(res, req, 200, text, options.metrics.contentType);
 }
 
-/** The path of a request target, without query; undefined when it is not a usable origin-form path. */
-function pathOf(target: string | undefined): string | undefined {
-  if (target === undefined || !target.startsWith('/')) return undefined;
+/** A request target as a URL; undefined when it is not a usable origin-form path. */
+function urlOf(target: string | undefined): URL | undefined {
+  if (target === undefined || !target.startsWith('/') || target.startsWith('//')) return undefined;
   try {
-    return new URL(target, 'http://localhost').pathname;
+    return new URL(target, 'http://localhost');
   } catch {
     return undefined;
   }

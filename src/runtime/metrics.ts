@@ -39,6 +39,8 @@ export interface MetricsSink {
   /** `label` summarises the Prometheus labels (e.g. 'indexed:pdf'); undefined for unlabelled counters. */
   count(name: CountName, label: string | undefined): void;
   timing(name: TimingName, milliseconds: number): void;
+  /** Each failure with its object key (the dashboard's recent failures); optional. */
+  failed?(event: FailedEvent): void;
 }
 
 export interface ProcessedEvent {
@@ -54,6 +56,8 @@ export interface FailedEvent {
   readonly code: ErrorCode;
   readonly errorClass: ErrorClass;
   readonly stage: Stage;
+  /** The object key, when the failure is about one file. */
+  readonly key?: string;
 }
 
 export interface MemorySample {
@@ -186,6 +190,7 @@ export class WorkerMetrics {
     const code = this.labels.value('code', event.code);
     this.processingErrors.inc({ code, error_class: event.errorClass, stage: event.stage });
     this.emitCount('ProcessingErrors', `${event.stage}:${event.errorClass}:${code}`);
+    this.emit((sink) => sink.failed?.(event));
   }
 
   /** `reason` is the DLQ reason attribute (an error code): keep it to a bounded set. */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { processAlive, sweepOrphans } from './orphans.js';
+import type { ActivitySnapshot } from './activity.js';
 import type { BreakerStatus } from './resilience.js';
 import type { WorkerSnapshot } from './worker.js';
 
@@ -19,6 +20,8 @@ export interface WorkerState extends WorkerSnapshot {
   readonly startedAt: string;
   readonly updatedAt: string;
   readonly breakers: readonly BreakerStatus[];
+  /** Latest stage timings and failures, for the dashboard (absent in files of older workers). */
+  readonly activity?: ActivitySnapshot;
 }
 
 const FILE = /^worker-(\d+)\.json$/;
@@ -30,6 +33,14 @@ export function workersDir(home: string): string {
   return path.join(home, 'workers');
 }
 
+/** Where a worker leaves its last state on a clean exit, so that the dashboard counts its last seconds. */
+export function finishedDir(home: string): string {
+  return path.join(workersDir(home), 'finished');
+}
+
+/** How long a finished worker's last state is kept. */
+export const FINISHED_KEEP_MS = 3_600_000;
+
 export class WorkerStatePublisher {
   private timer: NodeJS.Timeout | undefined;
   private readonly file: string;
@@ -38,7 +49,7 @@ export class WorkerStatePublisher {
   constructor(
     private readonly home: string,
     private readonly workerId: string,
-    private readonly read: () => Pick<WorkerState, 'phase' | 'inFlight' | 'stats' | 'breakers'>,
+    private readonly read: () => Pick<WorkerState, 'phase' | 'inFlight' | 'stats' | 'breakers' | 'activity'>,
     private readonly intervalMs = PUBLISH_INTERVAL_MS,
   ) {
     this.file = path.join(workersDir(home), `worker-${process.pid}.json`);
@@ -76,9 +87,19 @@ export class WorkerStatePublisher {
     }
   }
 
+  /** Leaves the last state in `finished/` (best effort) and removes the live file. */
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    if (fs.existsSync(this.file)) {
+      this.publish();
+      try {
+        fs.mkdirSync(finishedDir(this.home), { recursive: true });
+        fs.renameSync(this.file, path.join(finishedDir(this.home), `worker-${process.pid}-${Date.parse(this.startedAt)}.json`));
+      } catch {
+        // the dashboard then misses this worker's last seconds; nothing else depends on it
+      }
+    }
     fs.rmSync(this.file, { force: true });
   }
 }
@@ -98,4 +119,23 @@ export async function readWorkerStates(home: string): Promise<WorkerState[]> {
     }
   }
   return states.sort((a, b) => a.pid - b.pid);
+}
+
+/** Final states of workers that exited cleanly in the last hour; older ones are removed. */
+export async function readFinishedStates(home: string, now = Date.now()): Promise<WorkerState[]> {
+  const dir = finishedDir(home);
+  const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
+  const states: WorkerState[] = [];
+  for (const name of names) {
+    if (!/^worker-\d+-\d+\.json$/.test(name)) continue;
+    const file = path.join(dir, name);
+    try {
+      const state = JSON.parse(await fs.promises.readFile(file, 'utf8')) as WorkerState;
+      if (now - Date.parse(state.updatedAt) > FINISHED_KEEP_MS) await fs.promises.rm(file, { force: true });
+      else states.push(state);
+    } catch {
+      // being written or removed by another process
+    }
+  }
+  return states;
 }

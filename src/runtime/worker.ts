@@ -40,7 +40,7 @@ export interface WorkerDeps {
 /** What the worker reports to metrics (WorkerMetrics implements it). */
 export interface WorkerMetricsHooks {
   processed(e: { outcome: 'indexed' | 'removed' | 'ignored'; type?: string; seconds: number; stages?: { downloadMs?: number; extractMs?: number; ocrMs?: number; indexMs?: number } }): void;
-  failed(e: { code: ErrorCode; errorClass: ErrorClass; stage: Stage }): void;
+  failed(e: { code: ErrorCode; errorClass: ErrorClass; stage: Stage; key?: string }): void;
   deadLettered(reason: string): void;
   requeued(reason: string): void;
 }
@@ -289,7 +289,7 @@ export class Worker {
     const failures: Failure[] = [...prepared.failures];
     for (const f of prepared.failures) {
       log.warn({ event: 'processing_failure', key: f.key, stage: f.stage, ...describeError(f.error) });
-      this.deps.metrics?.failed({ code: f.error.code, errorClass: f.error.errorClass, stage: f.stage });
+      this.deps.metrics?.failed({ code: f.error.code, errorClass: f.error.errorClass, stage: f.stage, ...(f.key === undefined ? {} : { key: f.key }) });
     }
     const indexStarted = Date.now();
     const results = await Promise.all(prepared.operations.map((p) => this.indexer.add(p.operation)));
@@ -301,7 +301,7 @@ export class Worker {
         const error = r.error ?? new TransientError(ErrorCodes.IndexUnavailable, 'index reported a failure without an error');
         failures.push({ error, stage: Stages.Index, key: p.key });
         log.warn({ event: 'processing_failure', key: p.key, stage: Stages.Index, ...describeError(error) });
-        this.deps.metrics?.failed({ code: error.code, errorClass: error.errorClass, stage: Stages.Index });
+        this.deps.metrics?.failed({ code: error.code, errorClass: error.errorClass, stage: Stages.Index, key: p.key });
         return;
       }
       const removed = r.outcome === 'deleted' || r.outcome === 'not_found';

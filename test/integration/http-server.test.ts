@@ -145,3 +145,33 @@ describe('worker HTTP endpoints (real server on 127.0.0.1)', () => {
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
   });
 });
+
+describe('worker HTTP endpoints with a token and the web app', () => {
+  it('requires the token for /metrics but not for /healthz and /readyz; hands other paths to the web app', async () => {
+    const { WebAuth } = await import('../../src/web/auth.js');
+    const seen: string[] = [];
+    const server = await startHttpServer({
+      port: 0,
+      metrics: new WorkerMetrics({ defaultMetrics: false }),
+      readiness: () => ({ ready: true, checks: {} }),
+      logger: silentLogger,
+      auth: new WebAuth('token-0123456789abcdef'),
+      web: {
+        async handle(_req, res, url) {
+          seen.push(url.pathname + url.search);
+          if (url.pathname !== '/app') return false;
+          res.writeHead(200).end('app');
+          return true;
+        },
+      },
+    });
+    servers.push(server);
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
+    expect((await fetch(`${server.url}/metrics`, { headers: { authorization: 'Bearer token-0123456789abcdef' } })).status).toBe(200);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${server.url}/app?x=1`)).text()).toBe('app');
+    expect((await fetch(`${server.url}/other`)).status).toBe(404);
+    expect(seen).toEqual(['/app?x=1', '/other']);
+  });
+});
