@@ -86,7 +86,9 @@ describe('graceful drain on SIGTERM (embedded)', () => {
         expect(depth.visible).toBeGreaterThanOrEqual(HANGING);
         // No temp files and no worker state left behind by the clean exit.
         expect(fs.readdirSync(path.join(home, 'tmp'))).toEqual([]);
-        expect(fs.readdirSync(path.join(home, 'workers'))).toEqual([]);
+        // (its last state moves to workers/finished/, for the dashboard's final count)
+        expect(fs.readdirSync(path.join(home, 'workers')).filter((n) => n !== 'finished')).toEqual([]);
+        expect(fs.readdirSync(path.join(home, 'workers', 'finished'))).toHaveLength(1);
       } finally {
         await rt.close();
         fs.rmSync(home, { recursive: true, force: true });
