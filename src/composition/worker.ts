@@ -52,6 +52,7 @@ export function createWorker(
       batchSize: config.SQS_MAX_MESSAGES,
       waitTimeSeconds: config.SQS_WAIT_TIME,
       concurrency: config.MAX_WORKERS,
+      prefetch: config.PREFETCH,
       bulk: { maxDocuments: config.BULK_MAX_DOCUMENTS, maxBytes: config.BULK_MAX_BYTES, flushMs: config.BULK_FLUSH_MS },
       backoff: { initialDelaySeconds: config.INITIAL_RETRY_DELAY, maxDelaySeconds: config.SQS_VISIBILITY_TIMEOUT, random: Math.random },
       workerId,

@@ -83,6 +83,8 @@ export const configSchema = z.object({
   // 10 MiB request limit of small Amazon OpenSearch instances.
   BULK_MAX_BYTES: int(1_024, 100 * 1024 * 1024).default(4 * 1024 * 1024),
   BULK_FLUSH_MS: int(0, 60_000).default(250),
+  /** Receive the next batch while the current one is processed; `false` mimics the old worker (benchmarks). */
+  PREFETCH: bool.default(true),
 
   // --- operations ---
   /** Seconds a stopping worker waits for in-flight messages before it releases the rest (visibility 0). */

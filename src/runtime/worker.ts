@@ -15,6 +15,8 @@ export interface WorkerOptions {
   readonly batchSize: number;
   readonly waitTimeSeconds: number;
   readonly concurrency: number;
+  /** Receive the next batch while this one is processed (default). false: one batch at a time. */
+  readonly prefetch?: boolean;
   readonly bulk: { readonly maxDocuments: number; readonly maxBytes: number; readonly flushMs: number };
   readonly backoff: BackoffPolicy;
   readonly workerId: string;
@@ -95,6 +97,8 @@ export class Worker {
   private readonly keeper: VisibilityKeeper;
   private phase: WorkerPhase = 'starting';
   private inFlight = 0;
+  /** Messages received and not yet through preparation (extraction): more documents are coming. */
+  private preparing = 0;
   private progressAt = Date.now();
   /** Set when a stop gave up waiting: held messages were released, late results are dropped. */
   private abandoned = false;
@@ -123,7 +127,8 @@ export class Worker {
       }),
     });
     this.deleter = new Batcher<MessageRef, boolean>({
-      maxItems: 10,
+      // Receiving one message at a time, there is nothing to wait for: delete at once.
+      maxItems: Math.min(10, options.batchSize),
       maxDelayMs: 20,
       run: async (refs) => {
         const result = await queue.deleteBatch(refs);
@@ -145,8 +150,11 @@ export class Worker {
     let paused = false;
     while (run.signal?.aborted !== true) {
       this.progressAt = Date.now();
-      if (held.size >= capacity) {
-        await Promise.race(held);
+      if (held.size >= capacity || (options.prefetch === false && held.size > 0)) {
+        // Receiving is blocked until a message settles: documents waiting for a fuller bulk
+        // request would only keep it blocked.
+        this.indexer.send();
+        await (options.prefetch === false ? Promise.all(held) : Promise.race(held));
         continue;
       }
       // A downstream is down, or disk / memory is short: receive nothing (received messages would
@@ -255,12 +263,19 @@ export class Worker {
   private async handle(message: QueueMessage): Promise<void> {
     const log = this.deps.logger.child({ messageId: message.id, receiveCount: message.receiveCount });
     const receivedAt = Date.now();
+    this.preparing += 1;
+    let preparing = true;
+    const finishPreparing = (): void => {
+      if (!preparing) return;
+      preparing = false;
+      this.preparing -= 1;
+    };
     try {
       const prepared = await this.limit(() => {
         log.info({ event: 'processing_start' });
         return prepareMessage(message, this.deps.prepare);
       });
-      const failures = await this.indexPrepared(prepared, log, receivedAt);
+      const failures = await this.indexPrepared(prepared, log, receivedAt, finishPreparing);
       const settlement = prepared.kind === 'ack' ? ({ kind: 'delete' } as const) : this.outageAware(settle(failures, message.receiveCount, this.deps.options.backoff));
       if (prepared.kind === 'ack') {
         this.stats.ignored += 1;
@@ -273,6 +288,7 @@ export class Worker {
       // A bug, not a file problem: leave the message to reappear after its visibility timeout.
       log.error({ event: 'handler_crashed', ...describeError(err) });
     } finally {
+      finishPreparing();
       await this.keeper.untrack(message.id);
     }
   }
@@ -284,7 +300,8 @@ export class Worker {
     return { ...s, visibilityTimeoutSeconds: Math.max(s.visibilityTimeoutSeconds, untilProbe) };
   }
 
-  private async indexPrepared(prepared: PreparedMessage, log: Logger, receivedAt: number): Promise<Failure[]> {
+  private async indexPrepared(prepared: PreparedMessage, log: Logger, receivedAt: number, donePreparing: () => void): Promise<Failure[]> {
+    donePreparing();
     if (prepared.kind === 'ack') return [];
     const failures: Failure[] = [...prepared.failures];
     for (const f of prepared.failures) {
@@ -292,7 +309,11 @@ export class Worker {
       this.deps.metrics?.failed({ code: f.error.code, errorClass: f.error.errorClass, stage: f.stage, ...(f.key === undefined ? {} : { key: f.key }) });
     }
     const indexStarted = Date.now();
-    const results = await Promise.all(prepared.operations.map((p) => this.indexer.add(p.operation)));
+    const adding = prepared.operations.map((p) => this.indexer.add(p.operation));
+    // Nothing else is being extracted: no document will join this bulk request soon, so waiting
+    // for BULK_FLUSH_MS would only idle the worker (the benchmark showed it: issue #9).
+    if (this.preparing === 0) this.indexer.send();
+    const results = await Promise.all(adding);
     const indexMs = Date.now() - indexStarted;
     results.forEach((r, i) => {
       const p = prepared.operations[i];
@@ -326,6 +347,7 @@ export class Worker {
         ...(doc === undefined ? {} : { type: doc.mimeType, size: doc.size, extractor: doc.extractor, chars: doc.charCount }),
         ...p.timings,
         indexMs,
+        totalMs: Date.now() - receivedAt,
       });
     });
     return failures;

@@ -43,6 +43,11 @@ export class Batcher<T, R> {
     });
   }
 
+  /** Sends what is buffered now, without waiting for it (nothing more is coming soon). */
+  send(): void {
+    this.flushNow();
+  }
+
   /** Sends what is buffered and waits for every batch under way. */
   async flush(): Promise<void> {
     this.flushNow();
