@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Real servers on loopback for the tests: OpenSearch, ElasticMQ (SQS) and moto (SQS + S3).
-// `provision` also builds amazon-ec2-metadata-mock, which the instance-notice tests start themselves.
+// `provision` also builds amazon-ec2-metadata-mock, which the instance-notice tests start themselves,
+// and toxiproxy, the benchmarks' latency proxy.
 // Downloads are cached in ${XDG_CACHE_HOME:-~/.cache}/filesearch-worker/test-servers; each start
 // gets a fresh temp dir for data and logs, removed on stop. Plain JS: it runs before any build.
 //
@@ -14,6 +15,7 @@ import { provisionEc2MetadataMock } from './ec2-metadata-mock.mjs';
 import { provisionElasticMq, startElasticMq } from './elasticmq.mjs';
 import { provisionMoto, startMoto } from './moto.mjs';
 import { provisionOpenSearch, startOpenSearch } from './opensearch.mjs';
+import { ensureToxiproxy } from './toxiproxy.mjs';
 import { guard, unguard } from './exit-guard.mjs';
 import { forgetGroup, groupAlive, groupRssMiB, signalGroup, spawnedGroups, stopGroup, waitPortsFree } from './processes.mjs';
 import {
@@ -37,18 +39,19 @@ const defaultLog = (message) => process.stderr.write(`test-servers: ${message}\n
 
 /**
  * Downloads and installs everything once (no-op when the cache is warm); starts nothing. Includes
- * amazon-ec2-metadata-mock (built with Go), which only the instance-notice tests start.
+ * amazon-ec2-metadata-mock and toxiproxy (built with Go), which only their tests and the benchmarks start.
  */
 export async function provisionServers({ log = defaultLog } = {}) {
   const java = findJava();
   const python = findPython();
-  const [distDir, lib, venvPython, ec2MetadataMock] = await Promise.all([
+  const [distDir, lib, venvPython, ec2MetadataMock, toxiproxy] = await Promise.all([
     provisionOpenSearch({ java, python: python.python, log }),
     provisionElasticMq({ java, log }),
     provisionMoto({ python, log }),
     provisionEc2MetadataMock({ log }),
+    ensureToxiproxy({ log }),
   ]);
-  return { java, python, distDir, lib, venvPython, ec2MetadataMock };
+  return { java, python, distDir, lib, venvPython, ec2MetadataMock, toxiproxy };
 }
 
 /**
@@ -301,8 +304,8 @@ const commands = {
     return 0;
   },
   async provision() {
-    const { distDir, lib, venvPython, ec2MetadataMock } = await provisionServers();
-    defaultLog(`cached in ${cacheRoot()}:\n  ${distDir}\n  ${lib}\n  ${venvPython}\n  ${ec2MetadataMock}`);
+    const { distDir, lib, venvPython, ec2MetadataMock, toxiproxy } = await provisionServers();
+    defaultLog(`cached in ${cacheRoot()}:\n  ${distDir}\n  ${lib}\n  ${venvPython}\n  ${ec2MetadataMock}\n  ${toxiproxy}`);
     return 0;
   },
 };
