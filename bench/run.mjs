@@ -9,7 +9,7 @@
 //   --backends a,b          embedded, servers, latency (default all)
 //   --configs a,b           ours, baseline, ceiling (default all)
 //   --counts w=n,...        files per workload (default text-heavy=5000, ocr-heavy=12, mixed=600)
-//   --budget s              time box per run (default 120; OCR-heavy 3×); a run stops there and
+//   --budget s              time box per run (default 120; OCR-heavy 2×); a run stops there and
 //                           its rate counts what it settled
 //   --rss-check n           also: ours on embedded over n text-heavy messages, RSS first vs last 1,000
 //   --profile               also: a CPU profile (node --cpu-prof) of ours on embedded text-heavy
@@ -47,7 +47,7 @@ const CONFIGS = {
   ours: Object.fromEntries(args.set.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
   // The seeds' old worker: one message per receive, one at a time, one index request per
   // document, no receive while a message is processed, one extraction process.
-  baseline: { SQS_MAX_MESSAGES: '1', MAX_WORKERS: '1', BULK_MAX_DOCUMENTS: '1', PREFETCH: 'false', EXTRACT_POOL_SIZE: '1' },
+  baseline: { SQS_MAX_MESSAGES: '1', MAX_WORKERS: '1', MAX_IN_FLIGHT: '1', BULK_MAX_DOCUMENTS: '1', PREFETCH: 'false', EXTRACT_POOL_SIZE: '1' },
 };
 const list = (v, all) => (v === undefined ? all : v.split(',').map((s) => s.trim()).filter((s) => all.includes(s)));
 const workloads = list(args.workloads, ['text-heavy', 'ocr-heavy', 'mixed']);
@@ -56,7 +56,7 @@ const configs = list(args.configs, ['ours', 'baseline', 'ceiling']);
 const counts = { ...(args.smoke ? { 'text-heavy': 60, 'ocr-heavy': 2, mixed: 20 } : DEFAULT_COUNTS) };
 for (const kv of (args.counts ?? '').split(',').filter(Boolean)) counts[kv.split('=')[0]] = Number(kv.split('=')[1]);
 const budgetS = Number(args.budget ?? (args.smoke ? 20 : 120));
-const budgetFor = (w) => (w === 'ocr-heavy' ? 3 : 1) * budgetS * 1000;
+const budgetFor = (w) => (w === 'ocr-heavy' ? 2 : 1) * budgetS * 1000;
 
 if (!fs.existsSync(path.join(root, 'dist', 'cli', 'main.js'))) {
   process.stderr.write('bench: dist/ is missing: run `npm run build` (npm run bench does it)\n');

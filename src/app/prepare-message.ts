@@ -41,6 +41,11 @@ export interface PrepareDeps {
   readonly tempFiles: TempFiles;
   readonly clock: Clock;
   readonly limits: { readonly maxFileBytes: number; readonly maxContentChars: number; readonly processingTimeoutMs: number };
+  /**
+   * Runs the CPU-bound part (type detection and extraction) in one of a bounded number of slots
+   * (MAX_WORKERS), while downloads of other messages overlap freely. Default: no bound.
+   */
+  readonly extractionSlot?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 export async function prepareMessage(message: QueueMessage, deps: PrepareDeps, shutdown?: AbortSignal): Promise<PreparedMessage> {
@@ -73,22 +78,32 @@ async function prepareRecord(event: ObjectEvent, deps: PrepareDeps, shutdown?: A
   }
 
   const started = deps.clock.now();
-  const timeout = AbortSignal.timeout(deps.limits.processingTimeoutMs);
-  const signal = shutdown === undefined ? timeout : AbortSignal.any([timeout, shutdown]);
+  // PROCESSING_TIMEOUT bounds the download, then (afresh, once a slot is free) the extraction:
+  // waiting for a slot behind other files is not this file's fault.
+  let timeout = AbortSignal.timeout(deps.limits.processingTimeoutMs);
+  const withShutdown = (t: AbortSignal): AbortSignal => (shutdown === undefined ? t : AbortSignal.any([t, shutdown]));
   const tmp = deps.tempFiles.allocate(extensionOf(event.key));
   let stage: Stage = Stages.Fetch;
   try {
-    const object = await deps.store.download(event.bucket, event.key, tmp, { maxBytes: deps.limits.maxFileBytes, signal });
+    const object = await deps.store.download(event.bucket, event.key, tmp, { maxBytes: deps.limits.maxFileBytes, signal: withShutdown(timeout) });
     const downloaded = deps.clock.now();
     stage = Stages.Extract;
-    const type = await deps.detector.detect(tmp, extensionOf(event.key));
-    const extraction = await deps.extractor.extract({
-      path: tmp,
-      fileName: fileNameOf(event.key),
-      extension: extensionOf(event.key),
-      size: object.size,
-      type,
-      signal,
+    const slot = deps.extractionSlot ?? (<T>(fn: () => Promise<T>) => fn());
+    let slotAt = downloaded;
+    const { type, extraction } = await slot(async () => {
+      slotAt = deps.clock.now();
+      timeout = AbortSignal.timeout(deps.limits.processingTimeoutMs);
+      const signal = withShutdown(timeout);
+      const type = await deps.detector.detect(tmp, extensionOf(event.key));
+      const extraction = await deps.extractor.extract({
+        path: tmp,
+        fileName: fileNameOf(event.key),
+        extension: extensionOf(event.key),
+        size: object.size,
+        type,
+        signal,
+      });
+      return { type, extraction };
     });
     const extracted = deps.clock.now();
     const document = buildDocument({
@@ -105,7 +120,7 @@ async function prepareRecord(event: ObjectEvent, deps: PrepareDeps, shutdown?: A
       operation: { type: 'upsert', document },
       document,
       ...where,
-      timings: { downloadMs: downloaded - started, extractMs: extracted - downloaded },
+      timings: { downloadMs: downloaded - started, extractWaitMs: slotAt - downloaded, extractMs: extracted - slotAt },
     };
   } catch (err) {
     return { error: classify(err, stage, timeout, shutdown), stage, ...where };

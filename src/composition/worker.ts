@@ -1,4 +1,5 @@
 import os from 'node:os';
+import pLimit from 'p-limit';
 import type { Config } from '../config/config.js';
 import { systemClock } from '../ports/clock.port.js';
 import type { Logger } from '../runtime/logger.js';
@@ -41,6 +42,8 @@ export function createWorker(
       detector: rt.detector,
       extractor: rt.extractor,
       tempFiles: temp,
+      // Extraction is CPU: MAX_WORKERS at a time, however many messages are in flight.
+      extractionSlot: pLimit(config.MAX_WORKERS),
       clock: systemClock,
       limits: {
         maxFileBytes: config.maxFileBytes,
@@ -52,6 +55,7 @@ export function createWorker(
       batchSize: config.SQS_MAX_MESSAGES,
       waitTimeSeconds: config.SQS_WAIT_TIME,
       concurrency: config.MAX_WORKERS,
+      inFlight: Math.max(config.MAX_IN_FLIGHT, config.MAX_WORKERS),
       prefetch: config.PREFETCH,
       bulk: { maxDocuments: config.BULK_MAX_DOCUMENTS, maxBytes: config.BULK_MAX_BYTES, flushMs: config.BULK_FLUSH_MS },
       backoff: { initialDelaySeconds: config.INITIAL_RETRY_DELAY, maxDelaySeconds: config.SQS_VISIBILITY_TIMEOUT, random: Math.random },

@@ -83,6 +83,11 @@ export const configSchema = z.object({
   // 10 MiB request limit of small Amazon OpenSearch instances.
   BULK_MAX_BYTES: int(1_024, 100 * 1024 * 1024).default(4 * 1024 * 1024),
   BULK_FLUSH_MS: int(0, 60_000).default(250),
+  /**
+   * Messages processed at once: their downloads, index requests and deletes overlap (network
+   * round trips, not CPU); at most MAX_WORKERS of them are extracted at a time.
+   */
+  MAX_IN_FLIGHT: int(1, 1_024).default(32),
   /** Receive the next batch while the current one is processed; `false` mimics the old worker (benchmarks). */
   PREFETCH: bool.default(true),
 

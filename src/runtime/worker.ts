@@ -15,6 +15,11 @@ export interface WorkerOptions {
   readonly batchSize: number;
   readonly waitTimeSeconds: number;
   readonly concurrency: number;
+  /**
+   * Messages processed at once (downloads and index round trips overlap); extraction itself is
+   * bounded apart, by `concurrency` slots. Default: `concurrency`.
+   */
+  readonly inFlight?: number;
   /** Receive the next batch while this one is processed (default). false: one batch at a time. */
   readonly prefetch?: boolean;
   readonly bulk: { readonly maxDocuments: number; readonly maxBytes: number; readonly flushMs: number };
@@ -105,7 +110,7 @@ export class Worker {
 
   constructor(private readonly deps: WorkerDeps) {
     const { options, index, queue, logger } = deps;
-    this.limit = pLimit(options.concurrency);
+    this.limit = pLimit(options.inFlight ?? options.concurrency);
     this.keeper = new VisibilityKeeper({ queue, visibilityTimeoutSeconds: options.visibilityTimeoutSeconds, logger, clock: deps.clock });
     this.indexer = new Batcher<IndexOperation, IndexItemResult>({
       maxItems: options.bulk.maxDocuments,
@@ -143,8 +148,8 @@ export class Worker {
   async run(run: RunOptions = {}): Promise<WorkerStats> {
     const { queue, logger, options } = this.deps;
     const held = new Set<Promise<void>>();
-    const capacity = options.concurrency + options.batchSize;
-    logger.info({ event: 'worker_started', queue: queue.name, concurrency: options.concurrency, batchSize: options.batchSize, ...memory() });
+    const capacity = (options.inFlight ?? options.concurrency) + options.batchSize;
+    logger.info({ event: 'worker_started', queue: queue.name, concurrency: options.concurrency, inFlight: options.inFlight ?? options.concurrency, batchSize: options.batchSize, ...memory() });
     this.keeper.start();
     this.phase = 'running';
     let paused = false;

@@ -47,7 +47,7 @@ describe('dashboard in a real browser (embedded)', () => {
       // Marks this document: a reload would lose it.
       await page.evaluate(() => ((globalThis as unknown as { __noReload: boolean }).__noReload = true));
 
-      const run = spawnCli(['run', '--until-idle', '-w', '2', '-b', '1'], home, { LOG_LEVEL: 'warn' });
+      const run = spawnCli(['run', '--until-idle', '-w', '1', '-b', '1'], home, { LOG_LEVEL: 'warn', MAX_IN_FLIGHT: '1' });
       const runExit = new Promise<number | null>((resolve) => run.once('exit', resolve));
       const documents = new Set<number>();
       const processed = new Set<number>();
