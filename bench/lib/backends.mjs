@@ -45,7 +45,9 @@ export async function openBackends(names, scratch, log) {
   const ctx = { scratch, names, servers: undefined, toxi: undefined, proxies: undefined, stops: [], buckets: new Map() };
   if (names.some((n) => n !== 'embedded')) {
     const { findRunningServers, startServers } = await import('../../scripts/test-servers/servers.mjs');
-    let endpoints = await findRunningServers({ log });
+    // The test run's servers (the smoke test passes them), else those of `servers.mjs start`, else our own.
+    const given = process.env.FILESEARCH_BENCH_SERVERS;
+    let endpoints = given === undefined ? await findRunningServers({ log }) : JSON.parse(given);
     if (endpoints === undefined) {
       const started = await startServers({ log });
       ctx.stops.push(() => started.stop());

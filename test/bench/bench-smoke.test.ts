@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/cli.js';
+import { testServers } from '../support/servers.js';
 
 /**
  * Issue #9: the benchmark's smoke run, so that `npm run bench` cannot rot. Every workload ×
@@ -16,7 +17,11 @@ describe('npm run bench -- --smoke', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-'));
     try {
       const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['bench/run.mjs', '--smoke', '--out', out], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['bench/run.mjs', '--smoke', '--out', out], {
+          cwd: repoRoot,
+          env: { ...process.env, FILESEARCH_BENCH_SERVERS: JSON.stringify(testServers()) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let so = '';
         let se = '';
         child.stdout.on('data', (d: Buffer) => (so += d.toString()));
