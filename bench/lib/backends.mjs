@@ -1,15 +1,11 @@
 // The three backends a benchmark run can use: embedded (SQLite queue + folder + SQLite index),
 // the real loopback servers (ElasticMQ for SQS, moto for S3, OpenSearch), and the same servers
 // behind toxiproxy with the seeds' measured network profile.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Client } from '@opensearch-project/opensearch';
-
-const root = path.resolve(import.meta.dirname, '..', '..');
-const bin = path.join(root, 'bin', 'filesearch.js');
 
 /**
  * The seeds' profile. toxiproxy adds latency per connection, so it cannot tell a receive from a
@@ -20,16 +16,6 @@ export const LATENCY_PROFILE = { sqsMs: 70, s3Ms: 200, indexMs: 50 };
 
 export const BACKENDS = ['embedded', 'servers', 'latency'];
 
-function run(args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`filesearch ${args.join(' ')} exited ${code}: ${err}`))));
-  });
-}
-
 async function pool(items, concurrency, fn) {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
@@ -39,6 +25,13 @@ async function pool(items, concurrency, fn) {
 
 const s3Key = (file) => file.replaceAll(path.sep, '/');
 const eventKey = (key) => encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
+
+/** One S3 event notification per file, in the workload's order. */
+function events(workload, bucket) {
+  return workload.files.map((f) =>
+    JSON.stringify({ Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: bucket }, object: { key: eventKey(s3Key(f.path)), size: f.bytes } } }] }),
+  );
+}
 
 /** Starts (or finds) the servers and toxiproxy when a backend needs them. */
 export async function openBackends(names, scratch, log) {
@@ -109,7 +102,18 @@ export async function prepareRun(ctx, backend, workload, runId, log) {
   fs.mkdirSync(home, { recursive: true });
   if (backend === 'embedded') {
     const env = { FILESEARCH_HOME: home, TEMP_DIR: path.join(home, 'tmp') };
-    await run(['ingest', workload.dir, '--bucket', 'bench'], env);
+    // The same events, in the same order, as on the SQS queue (`filesearch ingest` would walk the
+    // folders in its own order, and a time-boxed run would then see another share of the files).
+    const { createEmbeddedRuntime } = await import('../../dist/composition/embedded.js');
+    const { loadConfig } = await import('../../dist/config/config.js');
+    const rt = await createEmbeddedRuntime(loadConfig({ env }));
+    try {
+      const bucket = rt.registerFolder(workload.dir, 'bench');
+      const bodies = events(workload, bucket);
+      for (let i = 0; i < bodies.length; i += 10) await rt.queue.sendBatch(bodies.slice(i, i + 10).map((body) => ({ body })));
+    } finally {
+      await rt.close();
+    }
     return { env, cleanup: async () => fs.rmSync(home, { recursive: true, force: true }) };
   }
   const bucket = await bucketFor(ctx, workload, log);
@@ -117,10 +121,7 @@ export async function prepareRun(ctx, backend, workload, runId, log) {
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${runId}-dlq` }));
   const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
   const main = await sqs.send(new CreateQueueCommand({ QueueName: runId, Attributes: { VisibilityTimeout: '300', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 3 }) } }));
-  const entries = workload.files.map((f, i) => ({
-    Id: String(i),
-    MessageBody: JSON.stringify({ Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: bucket }, object: { key: eventKey(s3Key(f.path)), size: f.bytes } } }] }),
-  }));
+  const entries = events(workload, bucket).map((body, i) => ({ Id: String(i), MessageBody: body }));
   const batches = [];
   for (let i = 0; i < entries.length; i += 10) batches.push(entries.slice(i, i + 10));
   await pool(batches, 8, (batch) => sqs.send(new SendMessageBatchCommand({ QueueUrl: main.QueueUrl, Entries: batch.map((e, j) => ({ ...e, Id: String(j) })) })));
