@@ -135,7 +135,13 @@ async function login(req: http.IncomingMessage, res: http.ServerResponse, url: U
     return true;
   }
   if (req.method === 'POST') {
-    const form = new URLSearchParams(await readBody(req, MAX_FORM_BYTES));
+    let body: string;
+    try {
+      body = await readBody(req, MAX_FORM_BYTES);
+    } catch {
+      return json(res, req, 413, { error: { code: 'too_large', message: `the sign-in form is at most ${MAX_FORM_BYTES} bytes` } }, { connection: 'close' });
+    }
+    const form = new URLSearchParams(body);
     const target = safeNext(form.get('next'));
     if (auth.matches(form.get('token') ?? '')) {
       res.writeHead(303, { ...SECURITY_HEADERS, location: target, 'set-cookie': auth.sessionCookie(), 'cache-control': 'no-store' });
@@ -162,8 +168,10 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
+        // Read and drop the rest, so that the 413 reaches the client.
+        req.removeAllListeners('data');
+        req.resume();
         reject(new BadRequest('form too large'));
-        req.destroy();
         return;
       }
       chunks.push(chunk);

@@ -75,6 +75,8 @@ describe('web app authentication', () => {
       const page = await fetch(`${serve.url}/search?q=x`, { redirect: 'manual' });
       expect(page.status).toBe(303);
       expect(page.headers.get('location')).toBe(`/login?next=${encodeURIComponent('/search?q=x')}`);
+      const huge = await fetch(`${serve.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${'x'.repeat(10_000)}` });
+      expect(huge.status).toBe(413);
       expect((await fetch(`${serve.url}/healthz`)).status).toBe(200);
       expect((await fetch(`${serve.url}/readyz`)).status).toBe(200);
 
