@@ -1,17 +1,12 @@
 // amazon-ec2-metadata-mock (AWS's IMDS simulator, Go) on loopback, for the instance-notice tests.
-// Built once from the Go module proxy into the test-server cache: the module is downloaded with
-// `go mod download` (checked against the go.sum line pinned below and the checksum database) and
-// built in its own directory, so its own go.sum pins every dependency. GOPATH, GOMODCACHE, GOCACHE
-// and Go's config dir live in a scratch dir under the cache entry being built and are removed
-// afterwards: only the binary stays, nothing is written to $HOME. (Not `go install module@version`:
-// that also asks the proxy for the module's version list, which some proxies refuse.)
+// Built once from the Go module proxy into the test-server cache (go-tool.mjs, pinned below).
 /* global fetch, AbortSignal */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildOnce, cacheRoot, run, seconds } from './cache.mjs';
+import { buildGoTool } from './go-tool.mjs';
 import { guard, unguard } from './exit-guard.mjs';
-import { commandWorks, forgetGroup, freePorts, spawnServer, spawnedGroups, stopGroup, waitHealthy } from './processes.mjs';
+import { forgetGroup, freePorts, spawnServer, spawnedGroups, stopGroup, waitHealthy } from './processes.mjs';
 import { RUN_DIR_PREFIX, removeRunDir, sweepDeadRunDirs, writeOwner } from './state.mjs';
 
 /**
@@ -29,67 +24,17 @@ export const ec2MetadataMock = {
 };
 
 const defaultLog = (message) => process.stderr.write(`test-servers: ${message}\n`);
-const hint =
-  'the Go module proxy must be reachable (GOPROXY, default https://proxy.golang.org; its checksum database too, or GOSUMDB set to a reachable one)';
-
-function findGo() {
-  const go = process.env.FILESEARCH_TEST_GO || 'go';
-  const out = commandWorks(go, ['env', 'GOVERSION', 'GOENV']);
-  if (!out) {
-    throw new Error(
-      `${go} not found: Go builds amazon-ec2-metadata-mock for the instance-notice tests; ` +
-        'install Go ≥ 1.17 (https://go.dev/dl, or apt-get install -y golang-go) or set FILESEARCH_TEST_GO to its go binary',
-    );
-  }
-  const [version = '?', goenv = ''] = out.trim().split('\n');
-  return { go, version, goenv };
-}
-
 /** Builds the mock once (no-op when the cache is warm) and returns the binary's path. */
-export async function provisionEc2MetadataMock({ log = defaultLog } = {}) {
-  const { module, version, sum, mainPackage } = ec2MetadataMock;
-  const dest = path.join(cacheRoot(), `ec2-metadata-mock-${version}`);
-  const binary = path.join(dest, 'ec2-metadata-mock');
-  if (fs.existsSync(binary)) return binary;
-  const go = findGo();
-  const began = Date.now();
-  log(`provisioning amazon-ec2-metadata-mock ${version} (go mod download + go build with ${go.version}, ~1 min)`);
-  await buildOnce(dest, async (tmp) => {
-    const scratch = path.join(tmp, 'go');
-    const env = {
-      ...process.env,
-      GOPATH: path.join(scratch, 'path'),
-      GOMODCACHE: path.join(scratch, 'mod'),
-      GOCACHE: path.join(scratch, 'build'),
-      // Go writes telemetry under the user config dir: keep it in the scratch dir, but still read
-      // the user's `go env -w` settings (GOPROXY, GOPRIVATE …) from where they are.
-      XDG_CONFIG_HOME: path.join(scratch, 'config'),
-      GOENV: go.goenv || 'off',
-      GOFLAGS: '-modcacherw', // a writable module cache, so the scratch dir can be removed
-      GOTOOLCHAIN: 'local', // never download another Go
-      GOWORK: 'off',
-      CGO_ENABLED: '0',
-    };
-    await fs.promises.mkdir(scratch, { recursive: true });
-    const downloaded = await run(go.go, ['mod', 'download', '-json', `${module}@${version}`], {
-      cwd: scratch,
-      env,
-      what: `go mod download ${module}@${version}`,
-      hint,
-    });
-    const field = (name) => new RegExp(`"${name}": "((?:[^"\\\\]|\\\\.)*)"`).exec(downloaded)?.[1];
-    if (field('Sum') !== sum) throw new Error(`${module}@${version} has checksum ${field('Sum')}, the pinned one is ${sum}: refusing it`);
-    const dir = JSON.parse(`"${field('Dir')}"`);
-    await run(go.go, ['build', '-trimpath', '-ldflags=-s -w', '-o', path.join(tmp, 'ec2-metadata-mock'), mainPackage], {
-      cwd: dir,
-      env,
-      what: `go build ${module}@${version}`,
-      hint,
-    });
-    await fs.promises.rm(scratch, { recursive: true, force: true });
+export function provisionEc2MetadataMock({ log = defaultLog } = {}) {
+  return buildGoTool({
+    ...ec2MetadataMock,
+    name: 'ec2-metadata-mock',
+    binaryName: 'ec2-metadata-mock',
+    minGo: [1, 17],
+    purpose: 'amazon-ec2-metadata-mock for the instance-notice tests',
+    fix: 'install Go ≥ 1.17 (https://go.dev/dl, or apt-get install -y golang-go) or set FILESEARCH_TEST_GO to its go binary',
+    log,
   });
-  log(`amazon-ec2-metadata-mock ${version} provisioned in ${seconds(began)}`);
-  return binary;
 }
 
 /**

@@ -1,16 +1,13 @@
 // Shopify's toxiproxy (a TCP proxy that injects faults, Go) on loopback: a real latency proxy in
 // front of loopback test servers, for the benchmarks. Built once from the Go module proxy into the
-// test-server cache exactly as ec2-metadata-mock.mjs builds its mock: `go mod download` (checked
-// against the go.sum line pinned below and the checksum database), then `go build` in the module's
-// own directory, so its own go.sum pins every dependency; Go's scratch dirs live under the cache
-// entry being built and are removed afterwards. The admin API is driven with fetch.
+// test-server cache (go-tool.mjs, pinned below); its admin API is driven with fetch.
 /* global fetch, AbortSignal */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildOnce, cacheRoot, run, seconds } from './cache.mjs';
+import { buildGoTool } from './go-tool.mjs';
 import { guard, unguard } from './exit-guard.mjs';
-import { commandWorks, forgetGroup, freePorts, httpOk, spawnServer, spawnedGroups, stopGroup, waitHealthy } from './processes.mjs';
+import { forgetGroup, freePorts, httpOk, spawnServer, spawnedGroups, stopGroup, waitHealthy } from './processes.mjs';
 import { RUN_DIR_PREFIX, removeRunDir, sweepDeadRunDirs, writeOwner } from './state.mjs';
 
 /**
@@ -29,68 +26,21 @@ export const toxiproxy = {
 };
 
 const defaultLog = (message) => process.stderr.write(`test-servers: ${message}\n`);
-const hint =
-  'the Go module proxy must be reachable (GOPROXY, default https://proxy.golang.org; its checksum database too, or GOSUMDB set to a reachable one)';
 const goFix =
   'install Go ≥ 1.23 (https://go.dev/dl, or on Debian 12 apt-get install -y -t bookworm-backports golang-1.23-go and ' +
   'FILESEARCH_TEST_GO=/usr/lib/go-1.23/bin/go) or set FILESEARCH_TEST_GO to such a go binary';
 
-function findGo() {
-  const go = process.env.FILESEARCH_TEST_GO || 'go';
-  const out = commandWorks(go, ['env', 'GOVERSION', 'GOENV']);
-  if (!out) throw new Error(`${go} not found: Go builds toxiproxy ${toxiproxy.version}; ${goFix}`);
-  const [version = '?', goenv = ''] = out.trim().split('\n');
-  const [major = 0, minor = 0] = (/^go(\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
-  const [needMajor, needMinor] = toxiproxy.minGo;
-  if (major < needMajor || (major === needMajor && minor < needMinor)) {
-    throw new Error(`${go} is ${version}; toxiproxy ${toxiproxy.version} needs Go ≥ ${toxiproxy.minGo.join('.')}: ${goFix}`);
-  }
-  return { go, version, goenv };
-}
-
 /** Builds toxiproxy-server once (no-op when the cache is warm) and returns the binary's path. */
-export async function ensureToxiproxy({ log = defaultLog } = {}) {
-  const { module, version, sum, mainPackage } = toxiproxy;
-  const dest = path.join(cacheRoot(), `toxiproxy-${version}`);
-  const binary = path.join(dest, 'toxiproxy-server');
-  if (fs.existsSync(binary)) return binary;
-  const go = findGo();
-  const began = Date.now();
-  log(`provisioning toxiproxy ${version} (go mod download + go build with ${go.version}, ~1 min)`);
-  await buildOnce(dest, async (tmp) => {
-    const scratch = path.join(tmp, 'go');
-    const env = {
-      ...process.env,
-      GOPATH: path.join(scratch, 'path'),
-      GOMODCACHE: path.join(scratch, 'mod'),
-      GOCACHE: path.join(scratch, 'build'),
-      XDG_CONFIG_HOME: path.join(scratch, 'config'), // Go's telemetry; `go env -w` settings still read via GOENV
-      GOENV: go.goenv || 'off',
-      GOFLAGS: '-modcacherw -mod=mod',
-      GOTOOLCHAIN: 'local', // never download another Go
-      GOWORK: 'off',
-      CGO_ENABLED: '0',
-    };
-    await fs.promises.mkdir(scratch, { recursive: true });
-    const downloaded = await run(go.go, ['mod', 'download', '-json', `${module}@${version}`], {
-      cwd: scratch,
-      env,
-      what: `go mod download ${module}@${version}`,
-      hint,
-    });
-    const field = (name) => new RegExp(`"${name}": "((?:[^"\\\\]|\\\\.)*)"`).exec(downloaded)?.[1];
-    if (field('Sum') !== sum) throw new Error(`${module}@${version} has checksum ${field('Sum')}, the pinned one is ${sum}: refusing it`);
-    const dir = JSON.parse(`"${field('Dir')}"`);
-    await run(go.go, ['build', '-trimpath', '-ldflags=-s -w', '-o', path.join(tmp, 'toxiproxy-server'), mainPackage], {
-      cwd: dir,
-      env,
-      what: `go build ${module}@${version}`,
-      hint,
-    });
-    await fs.promises.rm(scratch, { recursive: true, force: true });
+export function ensureToxiproxy({ log = defaultLog } = {}) {
+  return buildGoTool({
+    ...toxiproxy,
+    name: 'toxiproxy',
+    binaryName: 'toxiproxy-server',
+    purpose: `toxiproxy ${toxiproxy.version}`,
+    fix: goFix,
+    goflags: '-mod=mod',
+    log,
   });
-  log(`toxiproxy ${version} provisioned in ${seconds(began)}`);
-  return binary;
 }
 
 /**
