@@ -49,13 +49,31 @@ const CONFIGS = {
   // document, no receive while a message is processed, one extraction process.
   baseline: { SQS_MAX_MESSAGES: '1', MAX_WORKERS: '1', MAX_IN_FLIGHT: '1', BULK_MAX_DOCUMENTS: '1', PREFETCH: 'false', EXTRACT_POOL_SIZE: '1' },
 };
-const list = (v, all) => (v === undefined ? all : v.split(',').map((s) => s.trim()).filter((s) => all.includes(s)));
-const workloads = list(args.workloads, ['text-heavy', 'ocr-heavy', 'mixed']);
-const backends = list(args.backends, BACKENDS);
-const configs = list(args.configs, ['ours', 'baseline', 'ceiling']);
+const list = (v, all, option) => {
+  if (v === undefined) return all;
+  const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !all.includes(n));
+  if (unknown.length > 0 || names.length === 0) {
+    process.stderr.write(`bench: ${option} takes ${all.join(', ')} (got ${JSON.stringify(v)})\n`);
+    process.exit(2);
+  }
+  return names;
+};
+const workloads = list(args.workloads, ['text-heavy', 'ocr-heavy', 'mixed'], '--workloads');
+const backends = list(args.backends, BACKENDS, '--backends');
+const configs = list(args.configs, ['ours', 'baseline', 'ceiling'], '--configs');
 const counts = { ...(args.smoke ? { 'text-heavy': 60, 'ocr-heavy': 2, mixed: 20 } : DEFAULT_COUNTS) };
 for (const kv of (args.counts ?? '').split(',').filter(Boolean)) counts[kv.split('=')[0]] = Number(kv.split('=')[1]);
 const budgetS = Number(args.budget ?? (args.smoke ? 20 : 120));
+const bad = [
+  ...Object.entries(counts).filter(([w, n]) => !DEFAULT_COUNTS[w] || !Number.isInteger(n) || n < 1).map(([w, n]) => `--counts ${w}=${n}: a workload name and a whole number ≥ 1`),
+  ...(Number.isFinite(budgetS) && budgetS > 0 ? [] : [`--budget ${args.budget}: seconds > 0`]),
+  ...(args['rss-check'] === undefined || Number(args['rss-check']) >= 1000 ? [] : [`--rss-check ${args['rss-check']}: at least 1000 messages`]),
+];
+if (bad.length > 0) {
+  process.stderr.write(`bench: ${bad.join('; ')}\n`);
+  process.exit(2);
+}
 const budgetFor = (w) => (w === 'ocr-heavy' ? 2 : 1) * budgetS * 1000;
 
 if (!fs.existsSync(path.join(root, 'dist', 'cli', 'main.js'))) {

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, TextDecoder } from 'node:util';
 import { checkVocabulary, CSV_ENCODING_CYCLE, CSV_KINDS, ENCODERS, generateDocument, TEXT_KINDS, TXT_ENCODING_CYCLE } from './lib/business-text.mjs';
 import { apportion, rng } from './lib/prng.mjs';
+import pLimit from 'p-limit';
 
 const GENERATOR = 'filesearch-worker bench/workloads.mjs';
 /** Bump when the generated content or the layout changes: it invalidates every existing workload folder. */
@@ -193,18 +194,10 @@ async function materialise(name, seed, dir, slot) {
   return { path: rel, category: 'text', bytes: content.length, encoding: slot.encoding, token: slot.token };
 }
 
-async function runLimited(items, limit, fn) {
-  const results = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next;
-      next += 1;
-      results[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+/** `fn` over `items`, at most `limit` at a time (p-limit), results in order. */
+function runLimited(items, limit, fn) {
+  const limited = pLimit(limit);
+  return Promise.all(items.map((item, i) => limited(() => fn(item, i))));
 }
 
 // ---------------------------------------------------------------------------------------------

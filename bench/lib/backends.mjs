@@ -6,6 +6,7 @@ import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Client } from '@opensearch-project/opensearch';
+import pLimit from 'p-limit';
 
 /**
  * The seeds' profile. toxiproxy adds latency per connection, so it cannot tell a receive from a
@@ -16,11 +17,10 @@ export const LATENCY_PROFILE = { sqsMs: 70, s3Ms: 200, indexMs: 50 };
 
 export const BACKENDS = ['embedded', 'servers', 'latency'];
 
-async function pool(items, concurrency, fn) {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+/** `fn` over `items`, at most `concurrency` at a time. */
+function pool(items, concurrency, fn) {
+  const limited = pLimit(concurrency);
+  return Promise.all(items.map((item) => limited(() => fn(item))));
 }
 
 const s3Key = (file) => file.replaceAll(path.sep, '/');
