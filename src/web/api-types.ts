@@ -137,7 +137,8 @@ export interface SnippetView {
   readonly highlights: ReadonlyArray<readonly [number, number]>;
 }
 
-export interface SearchHitView {
+/** What a hit and a document page both show of a document. */
+export interface DocumentSummaryView {
   readonly id: string;
   readonly bucket: string;
   readonly key: string;
@@ -150,6 +151,9 @@ export interface SearchHitView {
   readonly title?: string;
   readonly pageCount?: number;
   readonly ocrUsed: boolean;
+}
+
+export interface SearchHitView extends DocumentSummaryView {
   readonly snippet: SnippetView;
 }
 
@@ -167,24 +171,12 @@ export interface SearchResponse {
 }
 
 /** GET /api/document?id=<id>&q=<words> (q optional: highlights in the content). */
-export interface DocumentResponse {
-  readonly id: string;
-  readonly bucket: string;
-  readonly key: string;
-  readonly fileName: string;
-  readonly extension: string;
-  readonly mimeType: string;
-  readonly size: number;
-  readonly lastModified?: string;
-  readonly indexedAt: string;
+export interface DocumentResponse extends DocumentSummaryView {
   readonly etag?: string;
   readonly versionId?: string;
-  readonly title?: string;
   readonly author?: string;
-  readonly pageCount?: number;
   readonly language: string;
   readonly extractor: string;
-  readonly ocrUsed: boolean;
   readonly metadataOnly: boolean;
   readonly typeMismatch?: string;
   readonly warnings: readonly string[];

@@ -1,6 +1,6 @@
 import { highlightRanges } from '../domain/search-text.js';
-import type { SearchIndex, SearchHit } from '../ports/search-index.port.js';
-import type { DocumentResponse, SearchHitView, SearchResponse } from './api-types.js';
+import type { DocumentSummary, SearchHit, SearchIndex } from '../ports/search-index.port.js';
+import type { DocumentResponse, DocumentSummaryView, SearchHitView, SearchResponse } from './api-types.js';
 
 /**
  * The search and document endpoints, as functions of the query string: parameters are checked
@@ -53,30 +53,18 @@ export async function documentApi(index: Pick<SearchIndex, 'get'>, params: URLSe
   if (doc === undefined) return undefined;
   const query = (params.get('q') ?? '').trim().slice(0, 1_000);
   const content = doc.content.slice(0, MAX_CONTENT_CHARS);
-  const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
   return {
-    id: doc.id,
-    bucket: doc.bucket,
-    key: doc.key,
-    fileName: doc.fileName,
-    extension: doc.extension,
-    mimeType: doc.mimeType,
-    size: doc.size,
-    indexedAt: doc.indexedAt,
+    ...summaryView(doc.id, doc),
     language: doc.language,
     extractor: doc.extractor,
-    ocrUsed: doc.ocrUsed,
     metadataOnly: doc.metadataOnly,
     warnings: [...doc.warnings],
     charCount: doc.charCount,
     truncated: doc.truncated,
     processingMs: doc.processingMs,
-    ...optional('lastModified', doc.lastModified),
     ...optional('etag', doc.etag),
     ...optional('versionId', doc.versionId),
-    ...optional('title', doc.title),
     ...optional('author', doc.author),
-    ...optional('pageCount', doc.pageCount),
     ...optional('typeMismatch', doc.typeMismatch),
     content,
     contentClipped: doc.content.length > content.length,
@@ -85,9 +73,15 @@ export async function documentApi(index: Pick<SearchIndex, 'get'>, params: URLSe
 }
 
 function hitView(hit: SearchHit): SearchHitView {
-  const d = hit.document;
   return {
-    id: hit.id,
+    ...summaryView(hit.id, hit.document),
+    snippet: { text: hit.snippet.text, highlights: hit.snippet.highlights.map(([s, e]) => [s, e] as const) },
+  };
+}
+
+function summaryView(id: string, d: DocumentSummary): DocumentSummaryView {
+  return {
+    id,
     bucket: d.bucket,
     key: d.key,
     fileName: d.fileName,
@@ -96,11 +90,15 @@ function hitView(hit: SearchHit): SearchHitView {
     size: d.size,
     indexedAt: d.indexedAt,
     ocrUsed: d.ocrUsed,
-    ...(d.lastModified === undefined ? {} : { lastModified: d.lastModified }),
-    ...(d.title === undefined ? {} : { title: d.title }),
-    ...(d.pageCount === undefined ? {} : { pageCount: d.pageCount }),
-    snippet: { text: hit.snippet.text, highlights: hit.snippet.highlights.map(([s, e]) => [s, e] as const) },
+    ...optional('lastModified', d.lastModified),
+    ...optional('title', d.title),
+    ...optional('pageCount', d.pageCount),
   };
+}
+
+/** `{ key: value }`, or nothing when the value is absent (exact optional properties). */
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 function intParam(params: URLSearchParams, name: string, fallback: number, min: number, max: number): number {

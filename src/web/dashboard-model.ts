@@ -35,6 +35,8 @@ export interface DashboardDeps {
   readonly dlqRefreshMs?: number;
   /** Bound on each backend call made for a request. */
   readonly partTimeoutMs?: number;
+  /** Requests within this long share one read of the backends (several open tabs). */
+  readonly shareMs?: number;
 }
 
 type Counters = Pick<WorkerState['stats'], 'indexed' | 'removed' | 'ignored' | 'deadLettered' | 'released'>;
@@ -69,6 +71,7 @@ export class DashboardModel {
   private dlqRefreshing: Promise<void> | undefined;
   private preflightView: PreflightView | undefined;
   private preflightRunning: Promise<PreflightView> | undefined;
+  private latest: { readonly at: number; readonly response: Promise<DashboardResponse> } | undefined;
 
   constructor(private readonly deps: DashboardDeps) {
     this.now = deps.now ?? Date.now;
@@ -187,7 +190,16 @@ export class DashboardModel {
     return { bucketSeconds: this.bucketMs / 1000, points, perMinute, averagePerMinute, totals: { ...this.totals } };
   }
 
-  async dashboard(): Promise<DashboardResponse> {
+  /** The dashboard now; requests within `shareMs` (1 s) of each other share one read. */
+  dashboard(): Promise<DashboardResponse> {
+    const now = this.now();
+    if (this.latest !== undefined && now - this.latest.at < (this.deps.shareMs ?? 1_000)) return this.latest.response;
+    const response = this.read();
+    this.latest = { at: now, response };
+    return response;
+  }
+
+  private async read(): Promise<DashboardResponse> {
     const [queue, dlqDepth, documents] = await Promise.all([
       this.part(this.deps.queue.depth()),
       this.part(this.deps.dlq.depth()),

@@ -152,12 +152,38 @@ describe('DashboardModel', () => {
     const first = await m.dashboard();
     expect(first.dlq).toMatchObject({ depth: 3, byReason: {} });
     await m.close();
+    now.t += 2_000;
     const second = await m.dashboard();
     expect(second.dlq).toMatchObject({ depth: 3, byReason: { object_not_found: 2, corrupt_file: 1 }, byExtension: { pdf: 3 } });
     expect(released.sort()).toEqual(['1', '2', '3']);
+    now.t += 2_000;
     await m.dashboard();
     await m.close();
     expect(released).toHaveLength(3);
+  });
+
+  it('lets requests within a second share one read of the backends', async () => {
+    const now = { t: T0 };
+    let depthCalls = 0;
+    const m = new DashboardModel({
+      mode: 'embedded',
+      queue: { name: 'q', depth: async () => ({ visible: depthCalls++, inFlight: 0, delayed: 0 }) },
+      dlq: { depth: async () => ({ visible: 0, inFlight: 0, delayed: 0 }), receive: async () => [], changeVisibilityBatch: async () => ({ successful: [], failed: [] }) },
+      index: { count: async () => 1 },
+      readWorkers: async () => [],
+      preflight: async () => ({ ok: true, checks: [] }),
+      logger: { warn: () => undefined },
+      now: () => now.t,
+    });
+    const [a, b] = await Promise.all([m.dashboard(), m.dashboard()]);
+    now.t += 500;
+    const c = await m.dashboard();
+    expect(depthCalls).toBe(1);
+    expect(a).toBe(b);
+    expect(c).toBe(a);
+    now.t += 1_000;
+    await m.dashboard();
+    expect(depthCalls).toBe(2);
   });
 
   it('shows a part that fails as an error and the rest as usual', async () => {
