@@ -8,6 +8,7 @@ import { s3Event } from '../support/chaos.js';
 import { killLeftoverCli, openEmbedded, runCli, spawnCli, tempHome } from '../support/cli.js';
 import { writeEndlessPdf } from '../support/hang.js';
 import { awsCliEnv, testServers } from '../support/servers.js';
+import { until } from '../support/wait.js';
 
 /**
  * Issue #6, must-show 2 on the embedded backends: SIGTERM under load exits 0 within the drain
@@ -33,14 +34,6 @@ function watch(child: ChildProcess): { stdout: () => string; exit: Promise<{ cod
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exit = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
   return { stdout: () => out, exit };
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('graceful drain on SIGTERM (embedded)', () => {

@@ -8,6 +8,7 @@ import { startEc2MetadataMock, type Ec2MetadataMock } from '../../scripts/test-s
 import { killLeftoverCli, openEmbedded, runCli, spawnCli, tempHome } from '../support/cli.js';
 import { writeEndlessPdf } from '../support/hang.js';
 import { NotifySocket } from '../support/notify-socket.js';
+import { until } from '../support/wait.js';
 
 /**
  * Issue #6, must-shows 3–5 through the real CLI: a Spot interruption and an Auto Scaling
@@ -34,14 +35,6 @@ function watch(child: ChildProcess) {
   const exit = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
   const lines = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
   return { output: () => out, lines, exit };
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const emfLines = (lines: Array<Record<string, unknown>>) => lines.filter((l) => typeof l['_aws'] === 'object');

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DashboardResponse } from '../../src/web/api-types.js';
-import { until } from '../support/browser.js';
+import { until } from '../support/wait.js';
 import { killLeftoverCli, runCli, spawnCli, tempHome } from '../support/cli.js';
 
 /** Issue #8: `run --http` serves the web app on the worker's own HTTP server, next to /metrics. */

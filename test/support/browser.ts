@@ -87,14 +87,7 @@ export async function startServe(home: string, env: Record<string, string> = {},
   };
 }
 
-/** Polls until `check` holds; the failure names what was awaited. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { until } from './wait.js';
 
 /** The raw number a dashboard tile carries (`data-value`), or undefined while it has none. */
 export async function tileValue(page: Page, testId: string): Promise<number | undefined> {

@@ -33,7 +33,7 @@ describe('Worker concurrency', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function setup(o: { inFlight: number; slots: number; downloadMs: number; extractMs: number; timeoutMs: number; flushMs: number }) {
+  function setup(o: { inFlight: number; slots: number; downloadMs: number; extractMs: number; timeoutMs: number; flushMs: number; batchSize?: number; prefetch?: boolean }) {
     const now = { downloads: 0, extractions: 0, maxDownloads: 0, maxExtractions: 0, bulkCalls: 0 };
     const store: ObjectStore = {
       head: async () => Promise.reject(new Error('unused')),
@@ -95,10 +95,11 @@ describe('Worker concurrency', () => {
       logger: silentLogger,
       clock: { now: () => Date.now() },
       options: {
-        batchSize: 10,
+        batchSize: o.batchSize ?? 10,
         waitTimeSeconds: 0,
         concurrency: o.slots,
         inFlight: o.inFlight,
+        ...(o.prefetch === undefined ? {} : { prefetch: o.prefetch }),
         bulk: { maxDocuments: 100, maxBytes: 10_000_000, flushMs: o.flushMs },
         backoff: { initialDelaySeconds: 60, maxDelaySeconds: 300, random: () => 0 },
         workerId: 'test:1',
@@ -140,4 +141,12 @@ describe('Worker concurrency', () => {
     expect(stats).toMatchObject({ indexed: 5 });
     expect(now.bulkCalls).toBeGreaterThanOrEqual(1);
   }, 10_000);
+
+  it('with PREFETCH=false holds one batch at a time (the old worker, the benchmark baseline)', async () => {
+    await send(9);
+    const { worker, now } = setup({ inFlight: 8, slots: 2, downloadMs: 20, extractMs: 1, timeoutMs: 10_000, flushMs: 20, batchSize: 3, prefetch: false });
+    const stats = await worker.run({ untilIdle: true });
+    expect(stats).toMatchObject({ indexed: 9 });
+    expect(now.maxDownloads).toBe(3);
+  });
 });
