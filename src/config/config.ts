@@ -87,6 +87,8 @@ function crossFieldProblems(c: ConfigValues): string[] {
 }
 
 /** Parses env + file + overrides into one frozen Config, or throws ConfigError listing every problem. */
+const SECRET_KEYS: ReadonlySet<string> = new Set(['HTTP_TOKEN', 'OPENSEARCH_PASSWORD', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']);
+
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? {};
   const cwd = options.cwd ?? process.cwd();
@@ -112,7 +114,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       const key = String(issue.path[0] ?? '?') as ConfigKey;
       const raw = { ...fromFile, ...fromEnv, ...overrides }[key];
       const hint = configHints[key];
-      problems.push(`${key}: ${issue.message} (got ${JSON.stringify(raw)}).${hint === undefined ? '' : ` Fix: set ${key} to ${hint}.`}`);
+      // A secret's value is never repeated back (errors end up in logs and terminals).
+      const got = SECRET_KEYS.has(key) ? `a value of ${String(raw).length} characters` : JSON.stringify(raw);
+      problems.push(`${key}: ${issue.message} (got ${got}).${hint === undefined ? '' : ` Fix: set ${key} to ${hint}.`}`);
     }
   } else {
     problems.push(...crossFieldProblems(parsed.data));

@@ -31,6 +31,14 @@ describe('loadConfig', () => {
     expect(p.find((x) => x.startsWith('LOG_LEVEL'))).toContain('Fix');
   });
 
+  it('refuses a short HTTP_TOKEN without repeating it', () => {
+    const [p] = problems({ HTTP_TOKEN: 'hunter2-secret' });
+    expect(p).toMatch(/^HTTP_TOKEN: .*16 characters/);
+    expect(p).toContain('a value of 14 characters');
+    expect(p).not.toContain('hunter2');
+    expect(loadConfig({ env: { HTTP_TOKEN: '0123456789abcdef' }, cwd: '/tmp' }).HTTP_TOKEN).toBe('0123456789abcdef');
+  });
+
   it('accepts the seeds’ upper-case LOG_LEVEL', () => {
     expect(loadConfig({ env: { LOG_LEVEL: 'INFO' } }).LOG_LEVEL).toBe('info');
   });
